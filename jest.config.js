@@ -1,0 +1,27 @@
+// Two projects: `unit` runs against a real PostgreSQL only (fast); `e2e` starts the whole stack in
+// demo mode with the real codex binary. One PostgreSQL server is provided for the whole run by
+// test/global-setup.ts (DATABASE_URL, else Testcontainers, else embedded PostgreSQL); each test
+// file gets its own database cloned from a migrated template.
+const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
+const common = {
+  transform,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+module.exports = {
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/services/*/test/**/*.test.ts', '<rootDir>/ops/**/test/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      slowTestThreshold: 30,
+    },
+  ],
+};

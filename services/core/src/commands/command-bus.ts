@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from '../db/pool';
+import type { Notifier } from '../db/notifier';
+import { AppError, ErrorCode } from '../errors';
+import { injectTrace } from '../telemetry';
+import {
+  COMMAND_DONE_CHANNEL,
+  claimCommands,
+  expireCommand,
+  finishCommand,
+  getCommand,
+  insertCommand,
+  type CommandRow,
+} from '../sql/commands';
+
+export type { CommandRow } from '../sql/commands';
+
+export interface SubmitOptions {
+  threadId?: string | null;
+  timeoutMs: number;
+  requestedBy?: string;
+}
+
+interface Waiter {
+  resolve: (row: CommandRow) => void;
+}
+
+/**
+ * Runtime commands as rows: the caller inserts and waits for NOTIFY cm_command_done; a runtime-bridge
+ * claims with FOR UPDATE SKIP LOCKED, runs the command and writes the result back. A command nobody
+ * claims before its deadline is expired, so it can never run late.
+ */
+export class CommandBus {
+  #waiters = new Map<string, Waiter>();
+  #started = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly notifier: Notifier,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.notifier.on(COMMAND_DONE_CHANNEL, this.#onDone);
+    this.notifier.on('reconnect', this.#recheckAll);
+    await this.notifier.listen(COMMAND_DONE_CHANNEL);
+  }
+
+  stop(): void {
+    this.#started = false;
+    this.notifier.off(COMMAND_DONE_CHANNEL, this.#onDone);
+    this.notifier.off('reconnect', this.#recheckAll);
+  }
+
+  /** Submits a command and resolves with the runtime's result, or rejects with a typed error. */
+  async submit<T = unknown>(
+    method: string,
+    params: Record<string, unknown>,
+    opts: SubmitOptions,
+  ): Promise<T> {
+    const id = randomUUID();
+    const done = new Promise<CommandRow>((resolve) => this.#waiters.set(id, { resolve }));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await this.pool.query(
+        insertCommand(
+          id,
+          method,
+          params,
+          opts.threadId ?? null,
+          injectTrace(),
+          opts.requestedBy ?? 'system',
+          opts.timeoutMs,
+        ),
+      );
+      const timeout = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), opts.timeoutMs);
+      });
+      const row =
+        (await Promise.race([done, timeout])) ?? (await this.#onTimeout(id, method, opts.timeoutMs));
+      return commandOutcome<T>(row);
+    } finally {
+      clearTimeout(timer);
+      this.#waiters.delete(id);
+    }
+  }
+
+  /** Claims up to `limit` pending commands for `claimer`. */
+  async claim(claimer: string, limit = 16): Promise<CommandRow[]> {
+    const { rows } = await this.pool.query<CommandRow>(claimCommands(claimer, limit));
+    return rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime());
+  }
+
+  /**
+   * Records the outcome. `inTx` runs in the same transaction (read-model updates that must be visible
+   * before the caller is woken).
+   */
+  async finish(
+    id: string,
+    outcome:
+      { result: unknown } | { error: { code: string; message: string; details?: Record<string, unknown> } },
+    inTx?: (client: PoolClient) => Promise<void>,
+  ): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      if (inTx) await inTx(client);
+      if ('error' in outcome) await client.query(finishCommand(id, 'failed', null, outcome.error));
+      else await client.query(finishCommand(id, 'succeeded', outcome.result, null));
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  async get(id: string): Promise<CommandRow | null> {
+    const { rows } = await this.pool.query<CommandRow>(getCommand(id));
+    return rows[0] ?? null;
+  }
+
+  async #onTimeout(id: string, method: string, timeoutMs: number): Promise<CommandRow> {
+    const expired = await this.pool.query(expireCommand(id));
+    if (expired.rowCount === 1) {
+      throw new AppError(
+        ErrorCode.runtimeUnavailable,
+        `no runtime-bridge picked up command ${id} (${method}) within ${timeoutMs} ms`,
+        {
+          details: { commandId: id, method },
+          suggestion: 'check /api/health: is the runtime-bridge running?',
+        },
+      );
+    }
+    const row = await this.get(id);
+    if (row && (row.status === 'succeeded' || row.status === 'failed')) return row;
+    throw new AppError(
+      ErrorCode.runtimeTimeout,
+      `command ${id} (${method}) did not finish within ${timeoutMs} ms`,
+      {
+        details: { commandId: id, method, status: row?.status ?? 'unknown' },
+      },
+    );
+  }
+
+  #onDone = (id: string): void => {
+    const w = this.#waiters.get(id);
+    if (!w) return;
+    void this.get(id).then(
+      (row) => row && w.resolve(row),
+      () => undefined,
+    );
+  };
+
+  // A NOTIFY sent while the listen connection was down is lost: look at every waiter's row again.
+  #recheckAll = (): void => {
+    for (const id of this.#waiters.keys()) {
+      void this.get(id).then(
+        (row) =>
+          row &&
+          (row.status === 'succeeded' || row.status === 'failed') &&
+          this.#waiters.get(id)?.resolve(row),
+        () => undefined,
+      );
+    }
+  };
+}
+
+function commandOutcome<T>(row: CommandRow): T {
+  if (row.status === 'succeeded') return row.result as T;
+  const err = row.error ?? { code: ErrorCode.runtimeError, message: `command ${row.id} failed` };
+  const code = (Object.values(ErrorCode) as string[]).includes(err.code)
+    ? (err.code as ErrorCode)
+    : ErrorCode.runtimeError;
+  throw new AppError(code, err.message, { details: { ...err.details, commandId: row.id } });
+}

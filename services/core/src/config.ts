@@ -1,0 +1,235 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/**
+ * Configuration is resolved once per process into a validated `ResolvedConfig` and passed down.
+ * Precedence: command-line flag, then environment variable, then default. Nothing else reads
+ * `process.env` after startup. Every option is listed in `CONFIG_OPTIONS` (used for `--help` and
+ * checked against docs/configuration.md by a test).
+ */
+export interface ConfigOption {
+  key: keyof RawConfig;
+  flag: string;
+  env: string;
+  description: string;
+  default?: string;
+}
+
+const bool = z
+  .union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', ''])])
+  .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z
+  .object({
+    databaseUrl: z.string().url('DATABASE_URL must be a postgres:// URL').optional(),
+    dataDir: z.string().min(1),
+    host: z.string().min(1),
+    port: int(0, 65535),
+    apiToken: z.string().min(16, 'the API token must be at least 16 characters').optional(),
+    codexBin: z.string().min(1).optional(),
+    codexHome: z.string().min(1).optional(),
+    defaultCwd: z.string().startsWith('/', 'must be an absolute path').optional(),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+    commandTimeoutMs: int(100, 3_600_000),
+    heartbeatIntervalMs: int(100, 600_000),
+    heartbeatStaleMs: int(200, 3_600_000),
+    eventBatchWindowMs: int(0, 1000),
+    otlpEndpoint: z.string().url().optional(),
+    instanceId: z.string().min(1).optional(),
+    parentPid: z.coerce.number().int().positive().optional(),
+    demo: bool,
+  })
+  .superRefine((c, ctx) => {
+    const loopback = ['127.0.0.1', 'localhost', '::1'].includes(c.host);
+    if (!loopback && c.apiToken === undefined) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['host'],
+        message: `refusing to bind ${c.host} without an API token: set CM_API_TOKEN or bind 127.0.0.1`,
+      });
+    }
+  });
+
+export type RawConfig = z.input<typeof schema>;
+export type ResolvedConfig = z.output<typeof schema>;
+
+export const CONFIG_OPTIONS: ConfigOption[] = [
+  {
+    key: 'databaseUrl',
+    flag: 'database-url',
+    env: 'DATABASE_URL',
+    description:
+      'PostgreSQL connection URL. Unset: `npm start` runs embedded PostgreSQL under the data directory.',
+  },
+  {
+    key: 'dataDir',
+    flag: 'data-dir',
+    env: 'CM_DATA_DIR',
+    description: 'Directory for all local state (embedded database, demo CODEX_HOME, logs).',
+    default: '.data',
+  },
+  {
+    key: 'host',
+    flag: 'host',
+    env: 'CM_HOST',
+    description: 'Gateway bind address. A non-loopback address requires CM_API_TOKEN.',
+    default: '127.0.0.1',
+  },
+  {
+    key: 'port',
+    flag: 'port',
+    env: 'CM_PORT',
+    description: 'Gateway port (0 picks a free port).',
+    default: '8787',
+  },
+  {
+    key: 'apiToken',
+    flag: 'api-token',
+    env: 'CM_API_TOKEN',
+    description: 'Bearer token required on every API call and stream when set (min. 16 characters).',
+  },
+  {
+    key: 'codexBin',
+    flag: 'codex-bin',
+    env: 'CM_CODEX_BIN',
+    description: 'Path of the codex binary. Default: the pinned @openai/codex dependency.',
+  },
+  {
+    key: 'codexHome',
+    flag: 'codex-home',
+    env: 'CODEX_HOME',
+    description:
+      'Codex home directory (credentials, config.toml, thread storage). Default: ~/.codex; `--demo` uses <data-dir>/codex-home-demo.',
+  },
+  {
+    key: 'defaultCwd',
+    flag: 'default-cwd',
+    env: 'CM_DEFAULT_CWD',
+    description:
+      "Working directory of new sessions that name none. Default: the runtime-bridge's directory; `--demo` uses <data-dir>/demo-workspace.",
+  },
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    env: 'CM_LOG_LEVEL',
+    description: 'Log level of the JSON logs.',
+    default: 'info',
+  },
+  {
+    key: 'commandTimeoutMs',
+    flag: 'command-timeout-ms',
+    env: 'CM_COMMAND_TIMEOUT_MS',
+    description: 'How long the gateway waits for the runtime-bridge to answer a command.',
+    default: '30000',
+  },
+  {
+    key: 'heartbeatIntervalMs',
+    flag: 'heartbeat-interval-ms',
+    env: 'CM_HEARTBEAT_INTERVAL_MS',
+    description: 'How often each service writes its heartbeat row.',
+    default: '2000',
+  },
+  {
+    key: 'heartbeatStaleMs',
+    flag: 'heartbeat-stale-ms',
+    env: 'CM_HEARTBEAT_STALE_MS',
+    description: 'A heartbeat older than this counts as down in /api/health.',
+    default: '10000',
+  },
+  {
+    key: 'eventBatchWindowMs',
+    flag: 'event-batch-window-ms',
+    env: 'CM_EVENT_BATCH_WINDOW_MS',
+    description: 'Runtime notifications arriving within this window are appended in one transaction.',
+    default: '2',
+  },
+  {
+    key: 'otlpEndpoint',
+    flag: 'otlp-endpoint',
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    description:
+      'OTLP/HTTP endpoint for traces. Unset: spans are created (ids flow through rows) but not exported.',
+  },
+  {
+    key: 'instanceId',
+    flag: 'instance-id',
+    env: 'CM_INSTANCE_ID',
+    description: 'Name of this service instance in heartbeats. Default: <service>-<host>-<pid>.',
+  },
+  {
+    key: 'parentPid',
+    flag: 'parent-pid',
+    env: 'CM_PARENT_PID',
+    description: 'Set by the launcher: a service stops by itself when this process is gone.',
+  },
+  {
+    key: 'demo',
+    flag: 'demo',
+    env: 'CM_DEMO',
+    description: 'Use the scripted model so every flow works offline (launcher only).',
+    default: 'false',
+  },
+];
+
+export interface LoadConfigInput {
+  argv?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Overrides applied after flags and env (used by tests and the launcher). */
+  overrides?: Partial<RawConfig>;
+  /** Extra flags a program accepts besides the shared ones; returned untouched in `extra`. */
+  extraFlags?: Record<string, { type: 'string' | 'boolean' }>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n  - ${issues.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(input: LoadConfigInput = {}): {
+  config: ResolvedConfig;
+  extra: Record<string, string | boolean | undefined>;
+} {
+  const env = input.env ?? process.env;
+  const options: Record<string, { type: 'string' | 'boolean' }> = { ...input.extraFlags };
+  for (const o of CONFIG_OPTIONS) options[o.flag] = { type: o.key === 'demo' ? 'boolean' : 'string' };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: input.argv ?? [], options, strict: true, allowPositionals: false })
+      .values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    throw new ConfigError([(e as Error).message]);
+  }
+  const raw: Record<string, unknown> = {};
+  for (const o of CONFIG_OPTIONS) {
+    const fromFlag = values[o.flag];
+    const fromEnv = env[o.env];
+    const v = fromFlag ?? (fromEnv === '' ? undefined : fromEnv) ?? o.default;
+    if (v !== undefined) raw[o.key] = v;
+  }
+  Object.assign(raw, input.overrides);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const opt = CONFIG_OPTIONS.find((o) => o.key === i.path[0]);
+        return opt ? `${opt.env} / --${opt.flag}: ${i.message}` : i.message;
+      }),
+    );
+  }
+  const config = parsed.data;
+  config.dataDir = path.resolve(config.dataDir);
+  const extra: Record<string, string | boolean | undefined> = {};
+  for (const k of Object.keys(input.extraFlags ?? {})) extra[k] = values[k];
+  return { config, extra };
+}
+
+export function configHelp(): string {
+  return CONFIG_OPTIONS.map(
+    (o) =>
+      `  --${o.flag.padEnd(24)} ${o.env.padEnd(30)} ${o.description}${o.default ? ` (default ${o.default})` : ''}`,
+  ).join('\n');
+}

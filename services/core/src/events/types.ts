@@ -1,0 +1,47 @@
+/**
+ * The stream envelope, identical on every transport (SSE, socket.io) and in the database.
+ * Families: `runtime.*` (one per app-server notification; `data.method` keeps the method verbatim),
+ * `request.*`, `session.*`, `turn.*`, `transcript.updated`, `job.*`, `extension.*`, `runtime.status`.
+ */
+export interface EventEnvelope {
+  /** Global, gap-free delivery order; resume cursors are seq values. */
+  seq: number;
+  /** ISO-8601 time the event was appended. */
+  ts: string;
+  /** Event type, e.g. `runtime.item.agentMessage.delta`, `turn.interrupted`. */
+  type: string;
+  /** Runtime thread (= session id) the event belongs to, when it belongs to one. */
+  threadId?: string;
+  turnId?: string;
+  itemId?: string;
+  /** Which service appended it: `runtime-bridge`, `gateway`, `queue-worker`, `extension-host`. */
+  source: string;
+  /** Payload; for `runtime.*`: `{method, params}` exactly as the runtime sent them. */
+  data: Record<string, unknown>;
+  /** Trace that caused the event, when one did. */
+  traceId?: string;
+}
+
+export type NewEvent = Omit<EventEnvelope, 'seq' | 'ts'>;
+
+export interface EventFilter {
+  /** Only these threads (session ids). */
+  threadIds?: string[];
+  /** Only types starting with one of these prefixes, e.g. `runtime.item.` or `turn.`. */
+  typePrefixes?: string[];
+}
+
+/** `item/agentMessage/delta` → `runtime.item.agentMessage.delta` */
+export const runtimeEventType = (method: string): string => 'runtime.' + method.replace(/\//g, '.');
+
+export function matchesFilter(
+  e: Pick<EventEnvelope, 'type' | 'threadId'>,
+  f: EventFilter | undefined,
+): boolean {
+  if (!f) return true;
+  if (f.threadIds && f.threadIds.length > 0 && (!e.threadId || !f.threadIds.includes(e.threadId)))
+    return false;
+  if (f.typePrefixes && f.typePrefixes.length > 0 && !f.typePrefixes.some((p) => e.type.startsWith(p)))
+    return false;
+  return true;
+}

@@ -1,0 +1,17 @@
+export * from './config';
+export * from './errors';
+export * from './logger';
+export * from './telemetry';
+export * from './lifecycle';
+export * from './heartbeat';
+export * from './idempotency';
+export * from './rpc-errors';
+export * from './db/pool';
+export * from './db/migrate';
+export * from './db/notifier';
+export * from './events/event-log';
+export * from './events/types';
+export * from './commands/command-bus';
+export { EVENTS_CHANNEL } from './sql/events';
+export { COMMANDS_CHANNEL, COMMAND_DONE_CHANNEL } from './sql/commands';
+export * from './service';

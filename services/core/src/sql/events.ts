@@ -1,0 +1,50 @@
+import type { NewEvent } from '../events/types';
+
+export const EVENTS_CHANNEL = 'cm_events';
+
+/**
+ * One statement appends a batch: it bumps event_head (whose row lock serialises appenders until
+ * commit, so seq values become visible in order), inserts the rows and notifies with the new head.
+ */
+export function appendEvents(events: NewEvent[]): { text: string; values: unknown[] } {
+  return {
+    text: `WITH h AS (
+        UPDATE event_head SET seq = seq + $1 RETURNING seq - $1 AS base
+      ), ins AS (
+        INSERT INTO events (seq, type, thread_id, turn_id, item_id, source, data, trace_id)
+        SELECT h.base + e.ord, e.type, e.thread_id, e.turn_id, e.item_id, e.source, e.data::jsonb, e.trace_id
+        FROM h, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+          WITH ORDINALITY AS e(type, thread_id, turn_id, item_id, source, data, trace_id, ord)
+        RETURNING seq
+      )
+      SELECT min(seq) AS first, max(seq) AS last, pg_notify('${EVENTS_CHANNEL}', max(seq)::text) FROM ins`,
+    values: [
+      events.length,
+      events.map((e) => e.type),
+      events.map((e) => e.threadId ?? null),
+      events.map((e) => e.turnId ?? null),
+      events.map((e) => e.itemId ?? null),
+      events.map((e) => e.source),
+      events.map((e) => JSON.stringify(e.data)),
+      events.map((e) => e.traceId ?? null),
+    ],
+  };
+}
+
+export function readEvents(after: number, upTo: number | null, limit: number, threadIds?: string[]) {
+  const values: unknown[] = [after, limit];
+  let where = 'seq > $1';
+  if (upTo !== null) {
+    values.push(upTo);
+    where += ` AND seq <= $${values.length}`;
+  }
+  if (threadIds && threadIds.length > 0) {
+    values.push(threadIds);
+    where += ` AND thread_id = ANY($${values.length}::text[])`;
+  }
+  return {
+    text: `SELECT seq, ts, type, thread_id, turn_id, item_id, source, data, trace_id
+           FROM events WHERE ${where} ORDER BY seq LIMIT $2`,
+    values,
+  };
+}

@@ -1,0 +1,90 @@
+import {
+  context,
+  propagation,
+  trace,
+  SpanStatusCode,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+
+/** W3C trace context as stored in command, event and job rows (`{traceparent, tracestate?}`). */
+export type TraceCarrier = Record<string, string>;
+
+export interface TelemetryOptions {
+  serviceName: string;
+  otlpEndpoint?: string;
+  /** Extra exporter (tests use an in-memory exporter). */
+  exporter?: SpanExporter;
+}
+
+export interface Telemetry {
+  tracer: Tracer;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts tracing for one service. Without an endpoint, spans are still created so that trace ids
+ * travel through command and event rows and show in logs; they are simply not exported.
+ */
+export function startTelemetry(opts: TelemetryOptions): Telemetry {
+  const spanProcessors: SpanProcessor[] = [];
+  if (opts.otlpEndpoint) {
+    const url = opts.otlpEndpoint.replace(/\/$/, '') + '/v1/traces';
+    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url })));
+  }
+  if (opts.exporter) spanProcessors.push(new BatchSpanProcessor(opts.exporter, { scheduledDelayMillis: 50 }));
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: opts.serviceName }),
+    spanProcessors,
+  });
+  provider.register({ propagator: new W3CTraceContextPropagator() });
+  return {
+    tracer: trace.getTracer(opts.serviceName),
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+export const tracer = (): Tracer => trace.getTracer('codex-manager');
+
+/** The active context serialised for a row (`trace_context` column). */
+export function injectTrace(ctx: Context = context.active()): TraceCarrier | null {
+  const carrier: TraceCarrier = {};
+  propagation.inject(ctx, carrier);
+  return carrier.traceparent ? carrier : null;
+}
+
+export function extractTrace(carrier: TraceCarrier | null | undefined): Context {
+  return carrier ? propagation.extract(context.active(), carrier) : context.active();
+}
+
+export function traceIdOf(carrier: TraceCarrier | null | undefined): string | null {
+  const tp = carrier?.traceparent;
+  return tp ? (tp.split('-')[1] ?? null) : null;
+}
+
+/** Runs `fn` in a new span (child of `parent` or the active context), recording failures. */
+export async function withSpan<T>(
+  name: string,
+  attributes: Record<string, string | number | boolean>,
+  fn: (span: Span) => Promise<T>,
+  parent?: Context,
+): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes }, parent ?? context.active(), async (span) => {
+    try {
+      return await fn(span);
+    } catch (e) {
+      span.recordException(e as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+      throw e;
+    } finally {
+      span.end();
+    }
+  });
+}

@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CONFIG_OPTIONS, ConfigError, loadConfig } from '../src';
+
+describe('loadConfig', () => {
+  it('takes a flag over an environment variable over the default', () => {
+    expect(loadConfig({ argv: [], env: {} }).config.port).toBe(8787);
+    expect(loadConfig({ argv: [], env: { CM_PORT: '9000' } }).config.port).toBe(9000);
+    expect(loadConfig({ argv: ['--port', '9100'], env: { CM_PORT: '9000' } }).config.port).toBe(9100);
+  });
+
+  it('refuses a non-loopback bind without an API token, naming the variable to set', () => {
+    expect(() => loadConfig({ argv: ['--host', '0.0.0.0'], env: {} })).toThrow(ConfigError);
+    expect(() => loadConfig({ argv: ['--host', '0.0.0.0'], env: {} })).toThrow(/CM_API_TOKEN/);
+    expect(
+      loadConfig({ argv: ['--host', '0.0.0.0'], env: { CM_API_TOKEN: 'x'.repeat(20) } }).config.host,
+    ).toBe('0.0.0.0');
+  });
+
+  it('rejects unknown flags and bad values with messages that say what to fix', () => {
+    expect(() => loadConfig({ argv: ['--bogus'] })).toThrow(ConfigError);
+    expect(() => loadConfig({ argv: [], env: { CM_PORT: 'abc' } })).toThrow(/CM_PORT/);
+    expect(() => loadConfig({ argv: [], env: { CM_API_TOKEN: 'short' } })).toThrow(/16 characters/);
+  });
+
+  it('is documented: every variable appears in docs/configuration.md and README.md', () => {
+    const root = path.resolve(__dirname, '../../..');
+    const docs = fs.readFileSync(path.join(root, 'docs/configuration.md'), 'utf8');
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    for (const o of CONFIG_OPTIONS) {
+      expect(docs).toContain(`\`${o.env}\``);
+      expect(docs).toContain(`--${o.flag}`);
+      expect(readme).toContain(`\`${o.env}\``);
+    }
+  });
+});

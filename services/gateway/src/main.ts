@@ -1,0 +1,48 @@
+import http from 'node:http';
+import path from 'node:path';
+import { CommandBus, EventLog, IdempotencyStore, bootService } from '@codex-manager/core';
+import { createApp } from './app';
+import { EventHub } from './stream/event-hub';
+
+async function main(): Promise<void> {
+  const { config, log, pool, notifier, heartbeat, releasers } = await bootService('gateway');
+  const bus = new CommandBus(pool, notifier);
+  await bus.start();
+  releasers.add('command-bus', () => bus.stop());
+  const hub = new EventHub(new EventLog(pool), notifier, log);
+  await hub.start();
+  releasers.add('event-hub', () => hub.stop());
+
+  const app = createApp({
+    pool,
+    bus,
+    hub,
+    idempotencyStore: new IdempotencyStore(pool),
+    log,
+    apiToken: config.apiToken,
+    commandTimeoutMs: config.commandTimeoutMs,
+    defaultCwd: config.defaultCwd,
+    heartbeatStaleMs: config.heartbeatStaleMs,
+    webRoot: path.resolve(__dirname, '../../../web/public'),
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  releasers.add('http', () => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  await heartbeat.set('running', { url });
+  // One machine-readable line so the launcher (and tests) learn the URL even with --port 0.
+  log.info({ url, event: 'gateway.listening' }, `gateway listening on ${url}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+import { CommandBus, EventLog, bootService, codexHomeOf } from '@codex-manager/core';
+import { resolveCodexBinary } from './app-server/codex-bin';
+import { Bridge } from './bridge';
+import { CommandExecutor } from './command-executor';
+import { EventAppender } from './event-appender';
+import { projectEvents } from './projector';
+import { Reconciler } from './reconciler';
+import { RuntimeSupervisor } from './supervisor';
+import { TraceIndex } from './trace-index';
+
+async function main(): Promise<void> {
+  const { config, log, pool, notifier, heartbeat, releasers } = await bootService('runtime-bridge');
+  const events = new EventLog(pool);
+  const bus = new CommandBus(pool, notifier);
+  const reconciler = new Reconciler(pool, events, log);
+  const traces = new TraceIndex();
+  const codexHome = codexHomeOf(config);
+
+  // Whatever the previous bridge left behind cannot finish any more.
+  await reconciler.interruptOrphanedTurns('the runtime-bridge restarted during the turn');
+  await reconciler.failAbandonedCommands(heartbeat.instanceId, config.heartbeatStaleMs);
+
+  const supervisor = new RuntimeSupervisor({ codex: resolveCodexBinary(config.codexBin), codexHome, log });
+  const appender = new EventAppender(pool, events, projectEvents, config.eventBatchWindowMs, log);
+  const executor = new CommandExecutor(bus, notifier, supervisor, traces, heartbeat.instanceId, log);
+  new Bridge({
+    supervisor,
+    executor,
+    appender,
+    events,
+    reconciler,
+    heartbeat,
+    traces,
+    codexHome,
+    env: process.env,
+    log,
+  }).attach();
+
+  // Bounded: with the database gone at shutdown, waiting longer would only delay the exit.
+  releasers.add('appender', () =>
+    Promise.race([appender.drain(), new Promise((r) => setTimeout(r, 5000).unref())]),
+  );
+  await supervisor.start();
+  releasers.add('supervisor', () => supervisor.stop());
+  await executor.start();
+  releasers.add('executor', () => executor.stop());
+  await heartbeat.set('running');
+  log.info({ codexHome }, 'runtime-bridge started');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
