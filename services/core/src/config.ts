@@ -23,7 +23,7 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 
 const schema = z
   .object({
-    databaseUrl: z.string().url('DATABASE_URL must be a postgres:// URL').optional(),
+    databaseUrl: z.url({ message: 'DATABASE_URL must be a postgres:// URL' }).optional(),
     dataDir: z.string().min(1),
     host: z.string().min(1),
     port: int(0, 65535),
@@ -36,7 +36,7 @@ const schema = z
     heartbeatIntervalMs: int(100, 600_000),
     heartbeatStaleMs: int(200, 3_600_000),
     eventBatchWindowMs: int(0, 1000),
-    otlpEndpoint: z.string().url().optional(),
+    otlpEndpoint: z.url().optional(),
     instanceId: z.string().min(1).optional(),
     parentPid: z.coerce.number().int().positive().optional(),
     demo: bool,
@@ -45,7 +45,7 @@ const schema = z
     const loopback = ['127.0.0.1', 'localhost', '::1'].includes(c.host);
     if (!loopback && c.apiToken === undefined) {
       ctx.addIssue({
-        code: z.ZodIssueCode.custom,
+        code: 'custom',
         path: ['host'],
         message: `refusing to bind ${c.host} without an API token: set CM_API_TOKEN or bind 127.0.0.1`,
       });

@@ -4,11 +4,15 @@ import type { CommandBus, IdempotencyStore, Logger, Pool } from '@codex-manager/
 import { requireToken } from './http/auth';
 import { errorHandler, notFoundRoute } from './http/errors';
 import { idempotency } from './http/idempotency';
+import { openApiDocument } from './http/openapi';
+import { mount, route, type RouteSpec } from './http/route';
 import { requestSpan } from './http/tracing';
-import { healthRouter } from './routes/health';
-import { sessionsRouter } from './routes/sessions';
+import { healthRoutes } from './routes/health';
+import { sessionRoutes } from './routes/sessions';
 import type { EventHub } from './stream/event-hub';
-import { sseHandler } from './stream/sse';
+import { streamRoutes } from './stream/sse';
+
+export const API_VERSION = '0.1.0';
 
 export interface AppDeps {
   pool: Pool;
@@ -23,6 +27,26 @@ export interface AppDeps {
   webRoot: string;
 }
 
+/** Every API route. The OpenAPI document, the CLI and the SDK all derive from this list. */
+export function apiRoutes(deps: AppDeps): RouteSpec[] {
+  const routes: RouteSpec[] = [
+    ...healthRoutes({ pool: deps.pool, staleMs: deps.heartbeatStaleMs, hubHead: () => deps.hub.head }),
+    ...sessionRoutes(deps),
+    ...streamRoutes(deps.hub, { pingMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 }),
+  ];
+  routes.push(
+    route({
+      method: 'get',
+      path: '/openapi.json',
+      operationId: 'system.openapi',
+      summary: 'This API as an OpenAPI 3.1 document',
+      responses: { 200: { description: 'OpenAPI document' } },
+      handler: () => ({ body: openApiDocument(routes, API_VERSION) }),
+    }),
+  );
+  return routes;
+}
+
 /** The HTTP surface: /api routes (authenticated when a token is set) and the web app at /. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -33,20 +57,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(requireToken(deps.apiToken));
   api.use(express.json({ limit: '1mb' }));
   api.use(idempotency(deps.idempotencyStore));
-  api.use(
-    '/health',
-    healthRouter({ pool: deps.pool, staleMs: deps.heartbeatStaleMs, hubHead: () => deps.hub.head }),
-  );
-  api.use(
-    '/sessions',
-    sessionsRouter({
-      pool: deps.pool,
-      bus: deps.bus,
-      commandTimeoutMs: deps.commandTimeoutMs,
-      defaultCwd: deps.defaultCwd,
-    }),
-  );
-  api.get('/stream', sseHandler(deps.hub, { pingMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 }));
+  mount(api, apiRoutes(deps));
   api.use(notFoundRoute);
   api.use(errorHandler(deps.log));
   app.use('/api', api);

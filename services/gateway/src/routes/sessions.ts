@@ -1,17 +1,16 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { AppError, ErrorCode, notFound, type CommandBus, type Pool } from '@codex-manager/core';
-import { parse } from '../http/validate';
+import { route, type RouteSpec } from '../http/route';
 
-const approvalPolicy = z.enum(['untrusted', 'on-failure', 'on-request', 'never']);
-const sandbox = z.enum(['read-only', 'workspace-write', 'danger-full-access']);
+export const approvalPolicy = z.enum(['untrusted', 'on-failure', 'on-request', 'never']);
+export const sandboxMode = z.enum(['read-only', 'workspace-write', 'danger-full-access']);
 
 const createSession = z
   .object({
     cwd: z.string().startsWith('/', 'cwd must be an absolute path').optional(),
     model: z.string().min(1).optional(),
     approvalPolicy: approvalPolicy.optional(),
-    sandbox: sandbox.optional(),
+    sandbox: sandboxMode.optional(),
     title: z.string().min(1).max(200).optional(),
   })
   .strict();
@@ -24,6 +23,28 @@ const sendMessage = z
   })
   .strict();
 
+export const sessionSchema = z.object({
+  id: z.string(),
+  title: z.string().nullable(),
+  cwd: z.string().nullable(),
+  model: z.string().nullable(),
+  modelProvider: z.string().nullable(),
+  status: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const turnSchema = z.object({
+  id: z.string(),
+  status: z.string(),
+  error: z.unknown(),
+  usage: z.unknown(),
+  startedAt: z.string(),
+  completedAt: z.string().nullable(),
+});
+
+const idParams = z.object({ id: z.string().min(1) });
+
 interface SessionRow {
   id: string;
   title: string | null;
@@ -35,7 +56,16 @@ interface SessionRow {
   updated_at: Date;
 }
 
-const toSession = (r: SessionRow) => ({
+interface TurnRow {
+  id: string;
+  status: string;
+  error: unknown;
+  usage: unknown;
+  started_at: Date;
+  completed_at: Date | null;
+}
+
+const toSession = (r: SessionRow): z.infer<typeof sessionSchema> => ({
   id: r.id,
   title: r.title,
   cwd: r.cwd,
@@ -46,16 +76,7 @@ const toSession = (r: SessionRow) => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
-interface TurnRow {
-  id: string;
-  status: string;
-  error: unknown;
-  usage: unknown;
-  started_at: Date;
-  completed_at: Date | null;
-}
-
-const toTurn = (t: TurnRow) => ({
+const toTurn = (t: TurnRow): z.infer<typeof turnSchema> => ({
   id: t.id,
   status: t.status,
   error: t.error,
@@ -64,62 +85,106 @@ const toTurn = (t: TurnRow) => ({
   completedAt: t.completed_at?.toISOString() ?? null,
 });
 
-export function sessionsRouter(deps: {
+export interface SessionDeps {
   pool: Pool;
   bus: CommandBus;
   commandTimeoutMs: number;
   defaultCwd: string | undefined;
-}): Router {
-  const { pool, bus } = deps;
-  const r = Router();
+}
+
+export function sessionRoutes(deps: SessionDeps): RouteSpec[] {
   const submit = <T>(method: string, params: Record<string, unknown>, threadId: string | null) =>
-    bus.submit<T>(method, params, { threadId, timeoutMs: deps.commandTimeoutMs, requestedBy: 'api' });
+    deps.bus.submit<T>(method, params, { threadId, timeoutMs: deps.commandTimeoutMs, requestedBy: 'api' });
 
   async function getSession(id: string): Promise<SessionRow> {
-    const { rows } = await pool.query<SessionRow>('SELECT * FROM sessions WHERE id = $1', [id]);
+    const { rows } = await deps.pool.query<SessionRow>('SELECT * FROM sessions WHERE id = $1', [id]);
     if (!rows[0]) throw notFound('session', id);
     return rows[0];
   }
 
-  r.post('/', async (req, res) => {
-    const body = parse(createSession, req.body ?? {});
-    const { title, ...params } = body;
-    params.cwd ??= deps.defaultCwd;
-    const result = await submit<{ thread: { id: string } }>('thread/start', params, null);
-    const id = result.thread.id;
-    if (title) await pool.query('UPDATE sessions SET title = $2 WHERE id = $1', [id, title]);
-    res.status(201).json({ session: toSession(await getSession(id)) });
-  });
-
-  r.get('/', async (_req, res) => {
-    const { rows } = await pool.query<SessionRow>(
-      'SELECT * FROM sessions WHERE NOT system_owned ORDER BY updated_at DESC, id LIMIT 200',
-    );
-    res.json({ sessions: rows.map(toSession) });
-  });
-
-  r.get('/:id', async (req, res) => {
-    const session = await getSession(req.params.id);
-    const { rows } = await pool.query<TurnRow>(
-      'SELECT * FROM turns WHERE session_id = $1 ORDER BY started_at, id',
-      [session.id],
-    );
-    res.json({ session: toSession(session), turns: rows.map(toTurn) });
-  });
-
-  r.post('/:id/messages', async (req, res) => {
-    const body = parse(sendMessage, req.body ?? {});
-    const session = await getSession(req.params.id);
-    const params: Record<string, unknown> = {
-      threadId: session.id,
-      input: [{ type: 'text', text: body.text, text_elements: [] }],
-    };
-    if (body.model) params.model = body.model;
-    if (body.approvalPolicy) params.approvalPolicy = body.approvalPolicy;
-    const result = await submit<{ turn: { id: string; status: string } }>('turn/start', params, session.id);
-    if (!result?.turn?.id) throw new AppError(ErrorCode.runtimeError, 'the runtime returned no turn');
-    res.status(202).json({ sessionId: session.id, turn: { id: result.turn.id, status: result.turn.status } });
-  });
-
-  return r;
+  return [
+    route({
+      method: 'post',
+      path: '/sessions',
+      operationId: 'sessions.create',
+      summary: 'Create a session (a new runtime thread)',
+      body: createSession,
+      responses: { 201: { description: 'Created', schema: z.object({ session: sessionSchema }) } },
+      async handler({ body }) {
+        const { title, ...params } = body;
+        const runtimeParams: Record<string, unknown> = { ...params, cwd: params.cwd ?? deps.defaultCwd };
+        const result = await submit<{ thread: { id: string } }>('thread/start', runtimeParams, null);
+        const id = result.thread.id;
+        if (title) await deps.pool.query('UPDATE sessions SET title = $2 WHERE id = $1', [id, title]);
+        return { status: 201, body: { session: toSession(await getSession(id)) } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/sessions',
+      operationId: 'sessions.list',
+      summary: 'List sessions, most recently active first',
+      responses: { 200: { description: 'Sessions', schema: z.object({ sessions: z.array(sessionSchema) }) } },
+      async handler() {
+        const { rows } = await deps.pool.query<SessionRow>(
+          'SELECT * FROM sessions WHERE NOT system_owned ORDER BY updated_at DESC, id LIMIT 200',
+        );
+        return { body: { sessions: rows.map(toSession) } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/sessions/:id',
+      operationId: 'sessions.get',
+      summary: 'A session with its turns',
+      params: idParams,
+      responses: {
+        200: {
+          description: 'The session',
+          schema: z.object({ session: sessionSchema, turns: z.array(turnSchema) }),
+        },
+      },
+      async handler({ params }) {
+        const session = await getSession(params.id);
+        const { rows } = await deps.pool.query<TurnRow>(
+          'SELECT * FROM turns WHERE session_id = $1 ORDER BY started_at, id',
+          [session.id],
+        );
+        return { body: { session: toSession(session), turns: rows.map(toTurn) } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/sessions/:id/messages',
+      operationId: 'sessions.sendMessage',
+      summary: 'Send a message: starts a turn whose reply streams on /api/stream',
+      params: idParams,
+      body: sendMessage,
+      responses: {
+        202: {
+          description: 'The turn started',
+          schema: z.object({ sessionId: z.string(), turn: z.object({ id: z.string(), status: z.string() }) }),
+        },
+      },
+      async handler({ params, body }) {
+        const session = await getSession(params.id);
+        const runtimeParams: Record<string, unknown> = {
+          threadId: session.id,
+          input: [{ type: 'text', text: body.text, text_elements: [] }],
+        };
+        if (body.model) runtimeParams.model = body.model;
+        if (body.approvalPolicy) runtimeParams.approvalPolicy = body.approvalPolicy;
+        const result = await submit<{ turn: { id: string; status: string } }>(
+          'turn/start',
+          runtimeParams,
+          session.id,
+        );
+        if (!result?.turn?.id) throw new AppError(ErrorCode.runtimeError, 'the runtime returned no turn');
+        return {
+          status: 202,
+          body: { sessionId: session.id, turn: { id: result.turn.id, status: result.turn.status } },
+        };
+      },
+    }),
+  ];
 }

@@ -1,7 +1,7 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { AppError, ErrorCode, type EventEnvelope } from '@codex-manager/core';
-import { parse } from '../http/validate';
+import { route, type RouteSpec } from '../http/route';
 import type { EventHub } from './event-hub';
 
 const csv = z
@@ -14,7 +14,7 @@ const csv = z
   )
   .optional();
 
-const query = z.object({
+export const streamQuery = z.object({
   after: z.coerce.number().int().min(0).optional(),
   threads: csv,
   types: csv,
@@ -51,58 +51,72 @@ function cursorFrom(req: Request, after: number | undefined, head: number): numb
  * cursor in use), one unnamed frame per event with `id: seq`, `error` before the server closes, and a
  * `: ping` comment every `pingMs`.
  */
-export function sseHandler(hub: EventHub, opts: SseOptions): RequestHandler {
-  return (req, res) => {
-    const q = parse(query, req.query, 'query');
-    const head = hub.head;
-    const cursor = cursorFrom(req, q.after, head);
-    if (cursor > head) {
-      throw new AppError(
-        ErrorCode.invalidRequest,
-        `cursor ${cursor} is ahead of the event log head ${head}`,
-        {
-          details: { cursor, head },
-        },
-      );
-    }
-    res.status(200).set({
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
+export function streamRoutes(hub: EventHub, opts: SseOptions): RouteSpec[] {
+  return [
+    route({
+      method: 'get',
+      path: '/stream',
+      operationId: 'stream.events',
+      summary: 'Server-Sent Events over the event log, resumable with Last-Event-ID',
+      query: streamQuery,
+      stream: true,
+      responses: { 200: { description: 'text/event-stream of event envelopes' } },
+      handler: ({ req, res, query }) => serve(hub, opts, req, res, query),
+    }),
+  ];
+}
+
+function serve(
+  hub: EventHub,
+  opts: SseOptions,
+  req: Request,
+  res: Response,
+  q: z.output<typeof streamQuery>,
+): void {
+  const head = hub.head;
+  const cursor = cursorFrom(req, q.after, head);
+  if (cursor > head) {
+    throw new AppError(ErrorCode.invalidRequest, `cursor ${cursor} is ahead of the event log head ${head}`, {
+      details: { cursor, head },
     });
-    res.flushHeaders();
-    req.socket.setNoDelay(true);
-    frame(res, { event: 'ready', data: { head, cursor } });
-    let lastSent = cursor;
-    let closed = false;
-    const close = (reason: string) => {
-      if (closed) return;
-      closed = true;
-      frame(res, { event: 'error', data: { code: reason, resumeFrom: lastSent } });
-      res.end();
-    };
-    const filter: { threadIds?: string[]; typePrefixes?: string[] } = {};
-    if (q.threads) filter.threadIds = q.threads;
-    if (q.types) filter.typePrefixes = q.types;
-    const unsubscribe = hub.subscribe(
-      {
-        filter,
-        deliver: (events: EventEnvelope[]) => {
-          if (closed) return false;
-          for (const e of events) frame(res, { id: e.seq, data: e });
-          lastSent = events[events.length - 1]!.seq;
-          return res.writableLength <= opts.maxBufferedBytes;
-        },
-        close,
-      },
-      cursor,
-    );
-    const ping = setInterval(() => res.write(': ping\n\n'), opts.pingMs);
-    req.on('close', () => {
-      closed = true;
-      clearInterval(ping);
-      unsubscribe();
-    });
+  }
+  res.status(200).set({
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
+  res.flushHeaders();
+  req.socket.setNoDelay(true);
+  frame(res, { event: 'ready', data: { head, cursor } });
+  let lastSent = cursor;
+  let closed = false;
+  const close = (reason: string) => {
+    if (closed) return;
+    closed = true;
+    frame(res, { event: 'error', data: { code: reason, resumeFrom: lastSent } });
+    res.end();
   };
+  const filter: { threadIds?: string[]; typePrefixes?: string[] } = {};
+  if (q.threads) filter.threadIds = q.threads;
+  if (q.types) filter.typePrefixes = q.types;
+  const unsubscribe = hub.subscribe(
+    {
+      filter,
+      deliver: (events: EventEnvelope[]) => {
+        if (closed) return false;
+        for (const e of events) frame(res, { id: e.seq, data: e });
+        lastSent = events[events.length - 1]!.seq;
+        return res.writableLength <= opts.maxBufferedBytes;
+      },
+      close,
+    },
+    cursor,
+  );
+  const ping = setInterval(() => res.write(': ping\n\n'), opts.pingMs);
+  req.on('close', () => {
+    closed = true;
+    clearInterval(ping);
+    unsubscribe();
+  });
 }
