@@ -11,7 +11,7 @@ import {
   type Notifier,
 } from '@codex-manager/core';
 import { RpcCallError, TransportClosedError } from './app-server/client';
-import { COMMAND_HANDLERS, type CommandHandler } from './command-handlers';
+import { COMMAND_HANDLERS, type CommandHandler } from './commands';
 import type { RuntimeSupervisor } from './supervisor';
 import type { TraceIndex } from './trace-index';
 

@@ -1,22 +1,5 @@
-import { AppError, ErrorCode, type CommandRow, type PoolClient } from '@codex-manager/core';
-import type { AppServerClient } from './app-server/client';
-
-export interface HandlerContext {
-  client: AppServerClient;
-  row: CommandRow;
-  /** Threads the current app-server process has loaded (started or resumed). */
-  loaded: Set<string>;
-}
-
-export interface HandlerOutcome {
-  result: unknown;
-  /** Read-model writes committed together with the command's result. */
-  inTx?: (db: PoolClient) => Promise<void>;
-  /** The turn this command started, so its events carry the command's trace. */
-  turnId?: string;
-}
-
-export type CommandHandler = (ctx: HandlerContext) => Promise<HandlerOutcome>;
+import { AppError, ErrorCode } from '@codex-manager/core';
+import type { CommandHandler, HandlerContext } from './types';
 
 interface ThreadStartResult {
   thread: { id: string };
@@ -30,14 +13,13 @@ interface TurnStartResult {
 }
 
 /** A thread created by an earlier app-server process must be resumed before it takes turns. */
-async function ensureLoaded(ctx: HandlerContext, threadId: string): Promise<void> {
+export async function ensureLoaded(ctx: HandlerContext, threadId: string): Promise<void> {
   if (ctx.loaded.has(threadId)) return;
   await ctx.client.request('thread/resume', { threadId });
   ctx.loaded.add(threadId);
 }
 
-/** Runtime methods the bridge executes, keyed by method. Anything else is `not_supported`. */
-export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
+export const THREAD_HANDLERS: Record<string, CommandHandler> = {
   'thread/start': async (ctx) => {
     const result = await ctx.client.request<ThreadStartResult>('thread/start', ctx.row.params);
     const threadId = result.thread.id;
