@@ -9,7 +9,6 @@ import {
   type ResolvedConfig,
 } from '@codex-manager/core';
 import { startScriptedModel } from '../scripted-model/server';
-import { writeScriptedCodexHome } from '../scripted-model/codex-home';
 import { humanLine } from './console-log';
 import { ensureDatabase, startEmbeddedPostgres, type Database } from './postgres';
 import { ServiceProcess } from './service-process';
@@ -80,6 +79,7 @@ async function main(): Promise<void> {
 
     let codexHome = config.codexHome;
     let defaultCwd = config.defaultCwd;
+    let demoModelUrl = config.demoModelUrl;
     if (config.demo) {
       // Demo scenarios write files (out.txt, patched.txt): keep them out of the operator's directories.
       defaultCwd ??= path.join(config.dataDir, 'demo-workspace');
@@ -87,12 +87,13 @@ async function main(): Promise<void> {
       const model = await startScriptedModel();
       releasers.push(() => model.close());
       codexHome = path.join(config.dataDir, 'codex-home-demo');
-      writeScriptedCodexHome(codexHome, model.url);
+      demoModelUrl = model.url;
       say(`demo mode: scripted model at ${model.url}, CODEX_HOME=${codexHome}`);
     }
 
     const env = serviceEnv(config, databaseUrl, codexHome);
     if (defaultCwd) env.CM_DEFAULT_CWD = defaultCwd;
+    if (demoModelUrl) env.CM_DEMO_MODEL_URL = demoModelUrl;
     let gatewayUrl: string | null = null;
     let onUrl: (url: string) => void = () => undefined;
     const urlKnown = new Promise<string>((resolve) => (onUrl = resolve));

@@ -5,7 +5,7 @@ import readline from 'node:readline';
 import { AppServerClient } from '../../services/runtime-bridge/src/app-server/client';
 import { resolveCodexBinary } from '../../services/runtime-bridge/src/app-server/codex-bin';
 import type { RequestId } from '../../services/runtime-bridge/src/app-server/protocol';
-import { scriptedConfigToml, writeScriptedCodexHome } from '../scripted-model/codex-home';
+import { scriptedConfigToml, writeScriptedCodexHome } from '../../services/runtime-bridge/src/codex-home';
 import { latestUserText, planReply } from '../scripted-model/scenarios';
 import { startScriptedModel, type ScriptedModel } from '../scripted-model/server';
 

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -21,36 +23,28 @@ const bool = z
   .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-const schema = z
-  .object({
-    databaseUrl: z.url({ message: 'DATABASE_URL must be a postgres:// URL' }).optional(),
-    dataDir: z.string().min(1),
-    host: z.string().min(1),
-    port: int(0, 65535),
-    apiToken: z.string().min(16, 'the API token must be at least 16 characters').optional(),
-    codexBin: z.string().min(1).optional(),
-    codexHome: z.string().min(1).optional(),
-    defaultCwd: z.string().startsWith('/', 'must be an absolute path').optional(),
-    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
-    commandTimeoutMs: int(100, 3_600_000),
-    heartbeatIntervalMs: int(100, 600_000),
-    heartbeatStaleMs: int(200, 3_600_000),
-    eventBatchWindowMs: int(0, 1000),
-    otlpEndpoint: z.url().optional(),
-    instanceId: z.string().min(1).optional(),
-    parentPid: z.coerce.number().int().positive().optional(),
-    demo: bool,
-  })
-  .superRefine((c, ctx) => {
-    const loopback = ['127.0.0.1', 'localhost', '::1'].includes(c.host);
-    if (!loopback && c.apiToken === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['host'],
-        message: `refusing to bind ${c.host} without an API token: set CM_API_TOKEN or bind 127.0.0.1`,
-      });
-    }
-  });
+const schema = z.object({
+  databaseUrl: z.url({ message: 'DATABASE_URL must be a postgres:// URL' }).optional(),
+  dataDir: z.string().min(1),
+  host: z.string().min(1),
+  port: int(0, 65535),
+  apiToken: z.string().min(16, 'the API token must be at least 16 characters').optional(),
+  apiTokenFile: z.string().min(1).optional(),
+  codexBin: z.string().min(1).optional(),
+  codexHome: z.string().min(1).optional(),
+  codexAuthSource: z.string().min(1).optional(),
+  demoModelUrl: z.url().optional(),
+  defaultCwd: z.string().startsWith('/', 'must be an absolute path').optional(),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  commandTimeoutMs: int(100, 3_600_000),
+  heartbeatIntervalMs: int(100, 600_000),
+  heartbeatStaleMs: int(200, 3_600_000),
+  eventBatchWindowMs: int(0, 1000),
+  otlpEndpoint: z.url().optional(),
+  instanceId: z.string().min(1).optional(),
+  parentPid: z.coerce.number().int().positive().optional(),
+  demo: bool,
+});
 
 export type RawConfig = z.input<typeof schema>;
 export type ResolvedConfig = z.output<typeof schema>;
@@ -91,6 +85,13 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     description: 'Bearer token required on every API call and stream when set (min. 16 characters).',
   },
   {
+    key: 'apiTokenFile',
+    flag: 'api-token-file',
+    env: 'CM_API_TOKEN_FILE',
+    description:
+      'File holding the API token when CM_API_TOKEN is unset; generated (random, mode 600) on first start when missing.',
+  },
+  {
     key: 'codexBin',
     flag: 'codex-bin',
     env: 'CM_CODEX_BIN',
@@ -102,6 +103,20 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     env: 'CODEX_HOME',
     description:
       'Codex home directory (credentials, config.toml, thread storage). Default: ~/.codex; `--demo` uses <data-dir>/codex-home-demo.',
+  },
+  {
+    key: 'codexAuthSource',
+    flag: 'codex-auth-source',
+    env: 'CM_CODEX_AUTH_SOURCE',
+    description:
+      'An auth.json copied into CODEX_HOME at start when it exists (compose mounts ~/.codex read-only).',
+  },
+  {
+    key: 'demoModelUrl',
+    flag: 'demo-model-url',
+    env: 'CM_DEMO_MODEL_URL',
+    description:
+      'Scripted model base URL: the runtime-bridge writes a CODEX_HOME config pointing Codex at it (set by --demo).',
   },
   {
     key: 'defaultCwd',
@@ -222,6 +237,14 @@ export function loadConfig(input: LoadConfigInput = {}): {
   }
   const config = parsed.data;
   config.dataDir = path.resolve(config.dataDir);
+  if (config.apiToken === undefined && config.apiTokenFile)
+    config.apiToken = readOrCreateToken(config.apiTokenFile);
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.host);
+  if (!loopback && config.apiToken === undefined) {
+    throw new ConfigError([
+      `CM_HOST / --host: refusing to bind ${config.host} without an API token: set CM_API_TOKEN (or CM_API_TOKEN_FILE) or bind 127.0.0.1`,
+    ]);
+  }
   const extra: Record<string, string | boolean | undefined> = {};
   for (const k of Object.keys(input.extraFlags ?? {})) extra[k] = values[k];
   return { config, extra };
@@ -232,4 +255,14 @@ export function configHelp(): string {
     (o) =>
       `  --${o.flag.padEnd(24)} ${o.env.padEnd(30)} ${o.description}${o.default ? ` (default ${o.default})` : ''}`,
   ).join('\n');
+}
+
+function readOrCreateToken(file: string): string {
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, randomBytes(24).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  const token = fs.readFileSync(file, 'utf8').trim();
+  if (token.length < 16) throw new ConfigError([`CM_API_TOKEN_FILE: ${file} holds fewer than 16 characters`]);
+  return token;
 }

@@ -17,6 +17,25 @@ describe('loadConfig', () => {
     ).toBe('0.0.0.0');
   });
 
+  it('generates a token file once (mode 600) and reuses it, which satisfies the non-loopback rule', () => {
+    const dir = fs.mkdtempSync(path.join(path.resolve(__dirname, '../../..'), '.data', 'token-'));
+    try {
+      const file = path.join(dir, 'secrets', 'api-token');
+      const a = loadConfig({ argv: ['--host', '0.0.0.0', '--api-token-file', file], env: {} }).config;
+      expect(a.apiToken).toMatch(/^[\w-]{32}$/);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      const b = loadConfig({ argv: ['--api-token-file', file], env: {} }).config;
+      expect(b.apiToken).toBe(a.apiToken);
+      // An explicit token wins over the file.
+      expect(
+        loadConfig({ argv: ['--api-token-file', file], env: { CM_API_TOKEN: 'y'.repeat(20) } }).config
+          .apiToken,
+      ).toBe('y'.repeat(20));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects unknown flags and bad values with messages that say what to fix', () => {
     expect(() => loadConfig({ argv: ['--bogus'] })).toThrow(ConfigError);
     expect(() => loadConfig({ argv: [], env: { CM_PORT: 'abc' } })).toThrow(/CM_PORT/);

@@ -1,5 +1,6 @@
 import { CommandBus, EventLog, bootService, codexHomeOf } from '@codex-manager/core';
 import { resolveCodexBinary } from './app-server/codex-bin';
+import { prepareCodexHome } from './codex-home';
 import { Bridge } from './bridge';
 import { CommandExecutor } from './command-executor';
 import { EventAppender } from './event-appender';
@@ -15,6 +16,13 @@ async function main(): Promise<void> {
   const reconciler = new Reconciler(pool, events, log);
   const traces = new TraceIndex();
   const codexHome = codexHomeOf(config);
+  for (const step of prepareCodexHome({
+    codexHome,
+    demoModelUrl: config.demoModelUrl,
+    authSource: config.codexAuthSource,
+  })) {
+    log.info({ codexHome }, step);
+  }
 
   // Whatever the previous bridge left behind cannot finish any more.
   await reconciler.interruptOrphanedTurns('the runtime-bridge restarted during the turn');

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -38,4 +38,29 @@ enabled = false
 [features]
 plugins = false
 `;
+}
+
+/**
+ * Makes CODEX_HOME ready before app-server starts: in demo mode (`CM_DEMO_MODEL_URL`) it gets the
+ * scripted model's config; with `CM_CODEX_AUTH_SOURCE` (compose mounts the operator's ~/.codex
+ * read-only) an existing `auth.json` there is copied in, so the operator's login works without
+ * giving the container write access to it. Returns what it did, for the log.
+ */
+export function prepareCodexHome(opts: {
+  codexHome: string;
+  demoModelUrl?: string;
+  authSource?: string;
+}): string[] {
+  const done: string[] = [];
+  mkdirSync(opts.codexHome, { recursive: true });
+  if (opts.demoModelUrl) {
+    writeScriptedCodexHome(opts.codexHome, opts.demoModelUrl);
+    done.push(`config.toml points at the scripted model ${opts.demoModelUrl}`);
+  }
+  if (opts.authSource && existsSync(opts.authSource)) {
+    copyFileSync(opts.authSource, path.join(opts.codexHome, 'auth.json'));
+    chmodSync(path.join(opts.codexHome, 'auth.json'), 0o600);
+    done.push(`copied credentials from ${opts.authSource}`);
+  }
+  return done;
 }
