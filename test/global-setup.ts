@@ -1,10 +1,34 @@
+import dns from 'node:dns/promises';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
 import { createPool, migrate } from '../services/core/src';
 import { databaseUrl, ensureDatabase, startEmbeddedPostgres, type Database } from '../ops/launcher/postgres';
 
 export const TEMPLATE_DB = 'cm_test_template';
+const PG_IMAGE = 'postgres:16-alpine';
+
+function imageIsLocal(image: string): Promise<boolean> {
+  if (process.env.DOCKER_HOST) return Promise.resolve(true); // remote engine: let Testcontainers decide
+  return new Promise((resolve) => {
+    const req = http.get(
+      { socketPath: '/var/run/docker.sock', path: `/images/${image}/json`, timeout: 2000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+const resolves = (host: string): Promise<boolean> =>
+  dns.lookup(host).then(
+    () => true,
+    () => false,
+  );
 const ROOT = path.resolve(__dirname, '..');
 
 declare global {
@@ -21,10 +45,18 @@ async function tryTestcontainers(): Promise<Database | null> {
     console.log('test database: no Docker engine answers; using embedded PostgreSQL');
     return null;
   }
+  // Without the image locally and without a registry to pull it from, Testcontainers cannot start
+  // anything: say so at once instead of loading it (it keeps sockets open after failing).
+  if (!(await imageIsLocal(PG_IMAGE)) && !(await resolves('registry-1.docker.io'))) {
+    console.log(
+      `test database: ${PG_IMAGE} is not local and no registry is reachable; using embedded PostgreSQL`,
+    );
+    return null;
+  }
   try {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
     const container = await Promise.race([
-      new PostgreSqlContainer('postgres:16-alpine').start(),
+      new PostgreSqlContainer(PG_IMAGE).start(),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out after 60 s')), 60_000)),
     ]);
     const url = new URL(container.getConnectionUri());

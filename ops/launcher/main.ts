@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   ConfigError,
+  assertSafeBind,
   configHelp,
   createPool,
   loadConfig,
@@ -49,7 +50,14 @@ async function main(): Promise<void> {
     return;
   }
   const startedAt = Date.now();
-  const { config } = loadConfig({ argv });
+  let config: ResolvedConfig;
+  try {
+    config = loadConfig({ argv }).config;
+    assertSafeBind(config);
+  } catch (e) {
+    say(e instanceof ConfigError ? e.message : String(e));
+    process.exit(2);
+  }
   fs.mkdirSync(config.dataDir, { recursive: true });
   const releasers: (() => Promise<unknown>)[] = [];
   let shuttingDown = false;

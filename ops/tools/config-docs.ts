@@ -13,13 +13,16 @@ const tables: Record<string, string> = {
   'README.md': [
     '| Variable | Default | Meaning |',
     '| --- | --- | --- |',
-    ...CONFIG_OPTIONS.map((o) => `| \`${o.env}\` | ${o.default ? `\`${o.default}\`` : '—'} | ${cell(o.description)} |`),
+    ...CONFIG_OPTIONS.map(
+      (o) => `| \`${o.env}\` | ${o.default ? `\`${o.default}\`` : '—'} | ${cell(o.description)} |`,
+    ),
   ].join('\n'),
   'docs/configuration.md': [
     '| Variable | Flag | Default | Meaning |',
     '| --- | --- | --- | --- |',
     ...CONFIG_OPTIONS.map(
-      (o) => `| \`${o.env}\` | \`--${o.flag}\` | ${o.default ? `\`${o.default}\`` : '—'} | ${cell(o.description)} |`,
+      (o) =>
+        `| \`${o.env}\` | \`--${o.flag}\` | ${o.default ? `\`${o.default}\`` : '—'} | ${cell(o.description)} |`,
     ),
   ].join('\n'),
 };

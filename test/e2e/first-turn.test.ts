@@ -179,6 +179,22 @@ describe('the first real turn, end to end', () => {
     expect(await count()).toBe(before);
   });
 
+  it('exposes Prometheus metrics: requests by operation, turns by status, event-log lag', async () => {
+    const res = await fetch(`${stack.url}/api/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(
+      /cm_http_requests_total\{operation="sessions.sendMessage",method="POST",status="202"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /cm_http_request_duration_seconds_bucket\{le="0.1",operation="sessions.create",method="POST"\}/,
+    );
+    expect(text).toMatch(/cm_turns\{status="completed"\} [1-9]/);
+    expect(text).toMatch(/cm_turns\{status="failed"\} [1-9]/);
+    expect(text).toMatch(/cm_service_up\{service="runtime-bridge"\} 1/);
+    expect(text).toMatch(/cm_event_log_lag\{consumer="gateway-stream"\} \d+/);
+  });
+
   it('replays the first result for a repeated Idempotency-Key', async () => {
     const headers = { 'content-type': 'application/json', 'idempotency-key': 'create-once-1' };
     const first = await fetch(`${stack.url}/api/sessions`, { method: 'POST', headers, body: '{}' });

@@ -24,7 +24,15 @@ export interface Stack {
  * The whole stack as a user runs it: `npm start -- --demo` (the launcher, four services, the real
  * codex app-server and the scripted model) on a database of this test file's own.
  */
-export async function startStack(label: string, extraArgs: string[] = []): Promise<Stack> {
+export interface StackOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  /** Sent as the bearer token by `api()` (and required by the stack when set through CM_API_TOKEN). */
+  token?: string;
+}
+
+export async function startStack(label: string, opts: StackOptions = {}): Promise<Stack> {
+  const extraArgs = opts.args ?? [];
   const db = await createTestDatabase(label);
   const dataDir = path.join(ROOT, '.data', 'test', `${label}-${randomBytes(3).toString('hex')}`);
   fs.mkdirSync(dataDir, { recursive: true });
@@ -45,7 +53,7 @@ export async function startStack(label: string, extraArgs: string[] = []): Promi
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, CM_LOG_LEVEL: 'info' },
+      env: { ...process.env, CM_LOG_LEVEL: 'info', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     },
@@ -73,7 +81,11 @@ export async function startStack(label: string, extraArgs: string[] = []): Promi
   const api: Stack['api'] = async (method, route, body, headers = {}) => {
     const res = await fetch(url + route, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();

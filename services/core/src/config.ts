@@ -239,12 +239,6 @@ export function loadConfig(input: LoadConfigInput = {}): {
   config.dataDir = path.resolve(config.dataDir);
   if (config.apiToken === undefined && config.apiTokenFile)
     config.apiToken = readOrCreateToken(config.apiTokenFile);
-  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.host);
-  if (!loopback && config.apiToken === undefined) {
-    throw new ConfigError([
-      `CM_HOST / --host: refusing to bind ${config.host} without an API token: set CM_API_TOKEN (or CM_API_TOKEN_FILE) or bind 127.0.0.1`,
-    ]);
-  }
   const extra: Record<string, string | boolean | undefined> = {};
   for (const k of Object.keys(input.extraFlags ?? {})) extra[k] = values[k];
   return { config, extra };
@@ -265,4 +259,17 @@ function readOrCreateToken(file: string): string {
   const token = fs.readFileSync(file, 'utf8').trim();
   if (token.length < 16) throw new ConfigError([`CM_API_TOKEN_FILE: ${file} holds fewer than 16 characters`]);
   return token;
+}
+
+/**
+ * Invariant 7: a listener bound beyond loopback needs an API token. Checked by whatever binds the
+ * gateway's address (the gateway itself, and the launcher before it starts anything).
+ */
+export function assertSafeBind(config: ResolvedConfig): void {
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.host);
+  if (!loopback && config.apiToken === undefined) {
+    throw new ConfigError([
+      `CM_HOST / --host: refusing to bind ${config.host} without an API token: set CM_API_TOKEN (or CM_API_TOKEN_FILE) or bind 127.0.0.1`,
+    ]);
+  }
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, configHelp, ConfigError, type ResolvedConfig } from './config';
+import { assertSafeBind, loadConfig, configHelp, ConfigError, type ResolvedConfig } from './config';
 import { createPool, type Pool } from './db/pool';
 import { Notifier } from './db/notifier';
 import { Heartbeat, type ServiceName } from './heartbeat';
@@ -33,6 +33,7 @@ export async function bootService(service: ServiceName, argv = process.argv.slic
   let config: ResolvedConfig;
   try {
     config = loadConfig({ argv }).config;
+    if (service === 'gateway') assertSafeBind(config);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`${service}: ${e.message}`);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CONFIG_OPTIONS, ConfigError, loadConfig } from '../src';
+import { CONFIG_OPTIONS, ConfigError, assertSafeBind, loadConfig } from '../src';
 
 describe('loadConfig', () => {
   it('takes a flag over an environment variable over the default', () => {
@@ -10,11 +10,15 @@ describe('loadConfig', () => {
   });
 
   it('refuses a non-loopback bind without an API token, naming the variable to set', () => {
-    expect(() => loadConfig({ argv: ['--host', '0.0.0.0'], env: {} })).toThrow(ConfigError);
-    expect(() => loadConfig({ argv: ['--host', '0.0.0.0'], env: {} })).toThrow(/CM_API_TOKEN/);
-    expect(
-      loadConfig({ argv: ['--host', '0.0.0.0'], env: { CM_API_TOKEN: 'x'.repeat(20) } }).config.host,
-    ).toBe('0.0.0.0');
+    const open = loadConfig({ argv: ['--host', '0.0.0.0'], env: {} }).config;
+    expect(() => assertSafeBind(open)).toThrow(ConfigError);
+    expect(() => assertSafeBind(open)).toThrow(/CM_API_TOKEN/);
+    expect(() => assertSafeBind(loadConfig({ argv: [], env: {} }).config)).not.toThrow();
+    const withToken = loadConfig({
+      argv: ['--host', '0.0.0.0'],
+      env: { CM_API_TOKEN: 'x'.repeat(20) },
+    }).config;
+    expect(() => assertSafeBind(withToken)).not.toThrow();
   });
 
   it('generates a token file once (mode 600) and reuses it, which satisfies the non-loopback rule', () => {
@@ -22,6 +26,7 @@ describe('loadConfig', () => {
     try {
       const file = path.join(dir, 'secrets', 'api-token');
       const a = loadConfig({ argv: ['--host', '0.0.0.0', '--api-token-file', file], env: {} }).config;
+      expect(() => assertSafeBind(a)).not.toThrow();
       expect(a.apiToken).toMatch(/^[\w-]{32}$/);
       expect(fs.statSync(file).mode & 0o777).toBe(0o600);
       const b = loadConfig({ argv: ['--api-token-file', file], env: {} }).config;

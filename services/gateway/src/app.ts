@@ -7,6 +7,7 @@ import { idempotency } from './http/idempotency';
 import { openApiDocument } from './http/openapi';
 import { mount, route, type RouteSpec } from './http/route';
 import { requestSpan } from './http/tracing';
+import { Metrics } from './metrics';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/sessions';
 import type { EventHub } from './stream/event-hub';
@@ -29,7 +30,17 @@ export interface AppDeps {
 
 /** Every API route. The OpenAPI document, the CLI and the SDK all derive from this list. */
 export function apiRoutes(deps: AppDeps): RouteSpec[] {
+  return buildApi(deps).routes;
+}
+
+function buildApi(deps: AppDeps): { routes: RouteSpec[]; metrics: Metrics } {
+  const metrics = new Metrics(
+    deps.pool,
+    () => deps.hub.head,
+    () => deps.hub.subscriberCount,
+  );
   const routes: RouteSpec[] = [
+    ...metrics.routes(),
     ...healthRoutes({ pool: deps.pool, staleMs: deps.heartbeatStaleMs, hubHead: () => deps.hub.head }),
     ...sessionRoutes(deps),
     ...streamRoutes(deps.hub, { pingMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 }),
@@ -44,7 +55,7 @@ export function apiRoutes(deps: AppDeps): RouteSpec[] {
       handler: () => ({ body: openApiDocument(routes, API_VERSION) }),
     }),
   );
-  return routes;
+  return { routes, metrics };
 }
 
 /** The HTTP surface: /api routes (authenticated when a token is set) and the web app at /. */
@@ -53,11 +64,13 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   const api = express.Router();
+  const { routes, metrics } = buildApi(deps);
   api.use(requestSpan);
+  api.use(metrics.middleware);
   api.use(requireToken(deps.apiToken));
   api.use(express.json({ limit: '1mb' }));
   api.use(idempotency(deps.idempotencyStore));
-  mount(api, apiRoutes(deps));
+  mount(api, routes);
   api.use(notFoundRoute);
   api.use(errorHandler(deps.log));
   app.use('/api', api);

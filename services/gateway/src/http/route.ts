@@ -57,6 +57,7 @@ export function route<P extends Obj = Obj, Q extends Obj = Obj, B extends z.ZodT
 export function mount(router: Router, routes: RouteSpec[]): void {
   for (const r of routes) {
     router[r.method](r.path, async (req, res) => {
+      res.locals.operationId = r.operationId;
       const params = r.params ? parse(r.params, req.params, 'params') : req.params;
       const query = r.query ? parse(r.query, req.query, 'query') : {};
       const body = r.body ? parse(r.body, req.body ?? {}, 'body') : undefined;

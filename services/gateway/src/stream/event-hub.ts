@@ -47,6 +47,10 @@ export class EventHub {
     return this.#head;
   }
 
+  get subscriberCount(): number {
+    return this.#subs.size;
+  }
+
   async start(): Promise<void> {
     this.#head = await this.log.head();
     this.notifier.on(EVENTS_CHANNEL, this.wake);
