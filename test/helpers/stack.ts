@@ -6,35 +6,43 @@ import { createTestDatabase, type TestDatabase } from './db';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-export interface Stack {
+export type Api = <T = unknown>(
+  method: string,
+  route: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<{ status: number; body: T }>;
+
+export interface Launched {
   url: string;
-  db: TestDatabase;
   dataDir: string;
   output: () => string;
-  api<T = unknown>(
-    method: string,
-    route: string,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ): Promise<{ status: number; body: T }>;
+  api: Api;
   stop(): Promise<void>;
 }
 
-/**
- * The whole stack as a user runs it: `npm start -- --demo` (the launcher, four services, the real
- * codex app-server and the scripted model) on a database of this test file's own.
- */
-export interface StackOptions {
+export interface Stack extends Launched {
+  db: TestDatabase;
+}
+
+export interface LaunchOptions {
+  /** Reuse a data directory (restart after stop, restore); default: a fresh one named after the label. */
+  dataDir?: string;
   args?: string[];
   env?: Record<string, string>;
   /** Sent as the bearer token by `api()` (and required by the stack when set through CM_API_TOKEN). */
   token?: string;
 }
 
-export async function startStack(label: string, opts: StackOptions = {}): Promise<Stack> {
-  const extraArgs = opts.args ?? [];
-  const db = await createTestDatabase(label);
-  const dataDir = path.join(ROOT, '.data', 'test', `${label}-${randomBytes(3).toString('hex')}`);
+export const newDataDir = (label: string): string =>
+  path.join(ROOT, '.data', 'test', `${label}-${randomBytes(3).toString('hex')}`);
+
+/**
+ * `npm start -- --demo` as a user runs it (the launcher, four services, the real codex app-server and
+ * the scripted model), with the launcher's own embedded PostgreSQL unless `--database-url` is passed.
+ */
+export async function launch(label: string, opts: LaunchOptions = {}): Promise<Launched> {
+  const dataDir = opts.dataDir ?? newDataDir(label);
   fs.mkdirSync(dataDir, { recursive: true });
   const child: ChildProcess = spawn(
     process.execPath,
@@ -47,9 +55,7 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
       '0',
       '--data-dir',
       dataDir,
-      '--database-url',
-      db.url,
-      ...extraArgs,
+      ...(opts.args ?? []),
     ],
     {
       cwd: ROOT,
@@ -63,7 +69,7 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`stack not ready after 60 s:\n${out}`)), 60_000);
+    const t = setTimeout(() => reject(new Error(`stack not ready after 90 s:\n${out}`)), 90_000);
     const check = () => {
       const m = /ready at (http:\/\/\S+)/.exec(out);
       if (m) {
@@ -75,10 +81,13 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
       }
     };
     child.stdout!.on('data', check);
-    void exited.then(() => reject(new Error(`launcher exited:\n${out}`)));
+    void exited.then(() => {
+      clearTimeout(t);
+      reject(new Error(`launcher exited:\n${out}`));
+    });
   });
 
-  const api: Stack['api'] = async (method, route, body, headers = {}) => {
+  const api: Api = async (method, route, body, headers = {}) => {
     const res = await fetch(url + route, {
       method,
       headers: {
@@ -94,22 +103,38 @@ export async function startStack(label: string, opts: StackOptions = {}): Promis
 
   return {
     url,
-    db,
     dataDir,
     output: () => out,
     api,
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        let timer: NodeJS.Timeout | undefined;
-        const killed = await Promise.race([
-          exited.then(() => true),
-          new Promise((r) => (timer = setTimeout(() => r(false), 20_000))),
-        ]);
-        clearTimeout(timer);
-        if (!killed) process.kill(-child.pid!, 'SIGKILL');
-      }
-      await db.drop();
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([
+        exited.then(() => true),
+        new Promise((r) => (timer = setTimeout(() => r(false), 20_000))),
+      ]);
+      clearTimeout(timer);
+      if (!stopped) process.kill(-child.pid!, 'SIGKILL');
     },
   };
+}
+
+/** The stack on a database of this test file's own (from the test run's PostgreSQL server). */
+export async function startStack(label: string, opts: LaunchOptions = {}): Promise<Stack> {
+  const db = await createTestDatabase(label);
+  try {
+    const launched = await launch(label, { ...opts, args: ['--database-url', db.url, ...(opts.args ?? [])] });
+    return {
+      ...launched,
+      db,
+      async stop() {
+        await launched.stop();
+        await db.drop();
+      },
+    };
+  } catch (e) {
+    await db.drop();
+    throw e;
+  }
 }
