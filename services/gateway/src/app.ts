@@ -8,7 +8,14 @@ import { openApiDocument } from './http/openapi';
 import { mount, route, type RouteSpec } from './http/route';
 import { requestSpan } from './http/tracing';
 import { healthRoutes } from './routes/health';
+import { capabilityRoutes } from './routes/capabilities';
+import { controlsRoutes } from './routes/controls';
+import { projectRoutes } from './routes/projects';
+import { runtimeRoutes } from './routes/runtime';
+import { sessionTurnRoutes } from './routes/session-turns';
 import { sessionRoutes } from './routes/sessions';
+import { settingsRoutes } from './routes/settings';
+import { transcriptRoutes } from './routes/transcript';
 import type { EventHub } from './stream/event-hub';
 import { streamRoutes } from './stream/sse';
 
@@ -23,6 +30,8 @@ export interface AppDeps {
   apiToken: string | undefined;
   commandTimeoutMs: number;
   defaultCwd: string | undefined;
+  /** Default-scope writes answer 423 (CM_LOCK_DEFAULTS). */
+  lockDefaults: boolean;
   heartbeatStaleMs: number;
   webRoot: string;
 }
@@ -32,6 +41,13 @@ export function apiRoutes(deps: AppDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
     ...healthRoutes({ pool: deps.pool, staleMs: deps.heartbeatStaleMs, hubHead: () => deps.hub.head }),
     ...sessionRoutes(deps),
+    ...sessionTurnRoutes(deps),
+    ...transcriptRoutes(deps),
+    ...projectRoutes(deps),
+    ...controlsRoutes(deps),
+    ...settingsRoutes(deps),
+    ...runtimeRoutes(deps),
+    ...capabilityRoutes(deps),
     ...streamRoutes(deps.hub, { pingMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 }),
   ];
   routes.push(
