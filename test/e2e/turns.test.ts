@@ -323,6 +323,12 @@ describe('runtime passthroughs', () => {
     }
     const unknown = await post<ErrorBody>('/account/login/nope/cancel');
     expect(unknown).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+    // Offline: a device-code login needs OpenAI's servers, so the runtime's failure comes back mapped.
+    const device = await post<ErrorBody>('/account/login', { type: 'chatgptDeviceCode' });
+    expect(device).toMatchObject({
+      status: 502,
+      body: { error: { code: 'runtime_error', details: { rpcCode: -32603 } } },
+    });
     // Offline, without an account: rate limits need one.
     expect((await get<ErrorBody>('/account/rate-limits')).body.error.code).toBe('invalid_request');
   });
