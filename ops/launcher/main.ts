@@ -38,6 +38,7 @@ function serviceEnv(
   if (codexHome) env.CODEX_HOME = codexHome;
   if (config.apiToken) env.CM_API_TOKEN = config.apiToken;
   if (config.otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = config.otlpEndpoint;
+  env.CM_LOCK_DEFAULTS = String(config.lockDefaults);
   return env;
 }
 

@@ -16,6 +16,8 @@ export interface ConfigOption {
   env: string;
   description: string;
   default?: string;
+  /** A switch: `--flag` alone turns it on. */
+  boolean?: true;
 }
 
 const bool = z
@@ -44,6 +46,7 @@ const schema = z.object({
   instanceId: z.string().min(1).optional(),
   parentPid: z.coerce.number().int().positive().optional(),
   demo: bool,
+  lockDefaults: bool,
 });
 
 export type RawConfig = z.input<typeof schema>;
@@ -185,6 +188,16 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     env: 'CM_DEMO',
     description: 'Use the scripted model so every flow works offline (launcher only).',
     default: 'false',
+    boolean: true,
+  },
+  {
+    key: 'lockDefaults',
+    flag: 'lock-defaults',
+    env: 'CM_LOCK_DEFAULTS',
+    description:
+      "Lock the default scope: writes to default controls and settings and to the runtime's config answer 423.",
+    default: 'false',
+    boolean: true,
   },
 ];
 
@@ -210,7 +223,7 @@ export function loadConfig(input: LoadConfigInput = {}): {
 } {
   const env = input.env ?? process.env;
   const options: Record<string, { type: 'string' | 'boolean' }> = { ...input.extraFlags };
-  for (const o of CONFIG_OPTIONS) options[o.flag] = { type: o.key === 'demo' ? 'boolean' : 'string' };
+  for (const o of CONFIG_OPTIONS) options[o.flag] = { type: o.boolean ? 'boolean' : 'string' };
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({ args: input.argv ?? [], options, strict: true, allowPositionals: false })

@@ -6,6 +6,8 @@ export * from './lifecycle';
 export * from './heartbeat';
 export * from './idempotency';
 export * from './rpc-errors';
+export * from './controls';
+export * from './audit';
 export * from './db/pool';
 export * from './db/migrate';
 export * from './db/notifier';

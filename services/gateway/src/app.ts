@@ -9,7 +9,14 @@ import { mount, route, type RouteSpec } from './http/route';
 import { requestSpan } from './http/tracing';
 import { Metrics } from './metrics';
 import { healthRoutes } from './routes/health';
+import { capabilityRoutes } from './routes/capabilities';
+import { controlsRoutes } from './routes/controls';
+import { projectRoutes } from './routes/projects';
+import { runtimeRoutes } from './routes/runtime';
+import { sessionTurnRoutes } from './routes/session-turns';
 import { sessionRoutes } from './routes/sessions';
+import { settingsRoutes } from './routes/settings';
+import { transcriptRoutes } from './routes/transcript';
 import type { EventHub } from './stream/event-hub';
 import { streamRoutes } from './stream/sse';
 
@@ -24,6 +31,8 @@ export interface AppDeps {
   apiToken: string | undefined;
   commandTimeoutMs: number;
   defaultCwd: string | undefined;
+  /** Default-scope writes answer 423 (CM_LOCK_DEFAULTS). */
+  lockDefaults: boolean;
   heartbeatStaleMs: number;
   webRoot: string;
 }
@@ -43,6 +52,13 @@ function buildApi(deps: AppDeps): { routes: RouteSpec[]; metrics: Metrics } {
     ...metrics.routes(),
     ...healthRoutes({ pool: deps.pool, staleMs: deps.heartbeatStaleMs, hubHead: () => deps.hub.head }),
     ...sessionRoutes(deps),
+    ...sessionTurnRoutes(deps),
+    ...transcriptRoutes(deps),
+    ...projectRoutes(deps),
+    ...controlsRoutes(deps),
+    ...settingsRoutes(deps),
+    ...runtimeRoutes(deps),
+    ...capabilityRoutes(deps),
     ...streamRoutes(deps.hub, { pingMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 }),
   ];
   routes.push(

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     apiToken: config.apiToken,
     commandTimeoutMs: config.commandTimeoutMs,
     defaultCwd: config.defaultCwd,
+    lockDefaults: config.lockDefaults,
     heartbeatStaleMs: config.heartbeatStaleMs,
     webRoot: path.resolve(__dirname, '../../../web/public'),
   });
