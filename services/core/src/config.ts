@@ -28,6 +28,10 @@ const schema = z
     host: z.string().min(1),
     port: int(0, 65535),
     apiToken: z.string().min(16, 'the API token must be at least 16 characters').optional(),
+    apiTokens: z
+      .string()
+      .transform((v, ctx) => parseRoleTokens(v, ctx))
+      .optional(),
     codexBin: z.string().min(1).optional(),
     codexHome: z.string().min(1).optional(),
     defaultCwd: z.string().startsWith('/', 'must be an absolute path').optional(),
@@ -40,10 +44,21 @@ const schema = z
     instanceId: z.string().min(1).optional(),
     parentPid: z.coerce.number().int().positive().optional(),
     demo: bool,
+    queueEnabled: bool,
+    queueConcurrency: int(1, 64),
+    queueMaxPending: int(1, 1_000_000),
+    extensionRoots: z
+      .string()
+      .optional()
+      .transform((v) => (v ?? '').split(path.delimiter).filter((p) => p.length > 0))
+      .pipe(z.array(z.string().startsWith('/', 'each extension root must be an absolute path'))),
+    bundledExtensions: bool,
+    extensionTrust: z.enum(['disabled', 'warn', 'enforced']),
+    extensionTimeoutMs: int(10, 600_000),
   })
   .superRefine((c, ctx) => {
     const loopback = ['127.0.0.1', 'localhost', '::1'].includes(c.host);
-    if (!loopback && c.apiToken === undefined) {
+    if (!loopback && c.apiToken === undefined && (c.apiTokens ?? []).length === 0) {
       ctx.addIssue({
         code: 'custom',
         path: ['host'],
@@ -51,6 +66,28 @@ const schema = z
       });
     }
   });
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** `viewer:<token>,operator:<token>` → role/token pairs (each token at least 16 characters). */
+function parseRoleTokens(v: string, ctx: z.RefinementCtx): { role: Role; token: string }[] {
+  const out: { role: Role; token: string }[] = [];
+  for (const part of v
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const i = part.indexOf(':');
+    const role = part.slice(0, i) as Role;
+    const token = part.slice(i + 1);
+    if (i < 0 || !ROLES.includes(role)) {
+      ctx.addIssue({ code: 'custom', message: 'each entry must be <viewer|operator|admin>:<token>' });
+    } else if (token.length < 16) {
+      ctx.addIssue({ code: 'custom', message: `the ${role} token must be at least 16 characters` });
+    } else out.push({ role, token });
+  }
+  return out;
+}
 
 export type RawConfig = z.input<typeof schema>;
 export type ResolvedConfig = z.output<typeof schema>;
@@ -88,7 +125,15 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     key: 'apiToken',
     flag: 'api-token',
     env: 'CM_API_TOKEN',
-    description: 'Bearer token required on every API call and stream when set (min. 16 characters).',
+    description:
+      'Bearer token required on every API call and stream when set (min. 16 characters); it has the admin role.',
+  },
+  {
+    key: 'apiTokens',
+    flag: 'api-tokens',
+    env: 'CM_API_TOKENS',
+    description:
+      'More bearer tokens with a role each: `viewer:<token>,operator:<token>,admin:<token>` (comma-separated).',
   },
   {
     key: 'codexBin',
@@ -171,7 +216,60 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     description: 'Use the scripted model so every flow works offline (launcher only).',
     default: 'false',
   },
+  {
+    key: 'queueEnabled',
+    flag: 'queue-enabled',
+    env: 'CM_QUEUE_ENABLED',
+    description: 'Run background jobs. `false`: the queue-worker idles and enqueue routes answer 503.',
+    default: 'true',
+  },
+  {
+    key: 'queueConcurrency',
+    flag: 'queue-concurrency',
+    env: 'CM_QUEUE_CONCURRENCY',
+    description: 'Jobs one queue-worker runs at the same time.',
+    default: '4',
+  },
+  {
+    key: 'queueMaxPending',
+    flag: 'queue-max-pending',
+    env: 'CM_QUEUE_MAX_PENDING',
+    description: 'Unfinished jobs (queued, running, retrying) beyond which enqueueing answers 429.',
+    default: '500',
+  },
+  {
+    key: 'extensionRoots',
+    flag: 'extension-roots',
+    env: 'CM_EXTENSION_ROOTS',
+    description:
+      'More folders to discover extensions in, separated by `:` (absolute paths), after the bundled `extensions/`.',
+  },
+  {
+    key: 'bundledExtensions',
+    flag: 'bundled-extensions',
+    env: 'CM_BUNDLED_EXTENSIONS',
+    description: 'Load the bundled extensions from `extensions/`.',
+    default: 'true',
+  },
+  {
+    key: 'extensionTrust',
+    flag: 'extension-trust',
+    env: 'CM_EXTENSION_TRUST',
+    description:
+      'What an extension calling an action it did not declare gets: `enforced` (refused), `warn` (allowed, recorded), `disabled` (no check).',
+    default: 'enforced',
+  },
+  {
+    key: 'extensionTimeoutMs',
+    flag: 'extension-timeout-ms',
+    env: 'CM_EXTENSION_TIMEOUT_MS',
+    description: 'How long one extension handler may run for one event before it counts as failed.',
+    default: '5000',
+  },
 ];
+
+/** Options given as bare flags (`--demo`); every other flag takes a value. */
+const BOOLEAN_FLAGS = new Set<keyof RawConfig>(['demo']);
 
 export interface LoadConfigInput {
   argv?: string[];
@@ -195,7 +293,7 @@ export function loadConfig(input: LoadConfigInput = {}): {
 } {
   const env = input.env ?? process.env;
   const options: Record<string, { type: 'string' | 'boolean' }> = { ...input.extraFlags };
-  for (const o of CONFIG_OPTIONS) options[o.flag] = { type: o.key === 'demo' ? 'boolean' : 'string' };
+  for (const o of CONFIG_OPTIONS) options[o.flag] = { type: BOOLEAN_FLAGS.has(o.key) ? 'boolean' : 'string' };
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({ args: input.argv ?? [], options, strict: true, allowPositionals: false })

@@ -1,4 +1,6 @@
+import { THREAD_NAME_HANDLERS } from './thread-name';
 import { THREAD_HANDLERS } from './threads';
+import { TURN_INTERRUPT_HANDLERS } from './turn-interrupt';
 import type { CommandHandler } from './types';
 
 export type { CommandHandler, HandlerContext, HandlerOutcome } from './types';
@@ -9,4 +11,6 @@ export type { CommandHandler, HandlerContext, HandlerOutcome } from './types';
  */
 export const COMMAND_HANDLERS: Record<string, CommandHandler> = {
   ...THREAD_HANDLERS,
+  ...THREAD_NAME_HANDLERS,
+  ...TURN_INTERRUPT_HANDLERS,
 };
