@@ -23,6 +23,7 @@ export const ErrorCode = {
   queueFull: 'queue_full',
   queueUnavailable: 'queue_unavailable',
   extensionReloadFailed: 'extension_reload_failed',
+  serviceUnavailable: 'service_unavailable',
   internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -48,6 +49,7 @@ const STATUS: Record<ErrorCode, number> = {
   queue_full: 429,
   queue_unavailable: 503,
   extension_reload_failed: 422,
+  service_unavailable: 503,
   internal_error: 500,
 };
 

@@ -25,3 +25,4 @@ export { JOBS_CHANNEL, JOB_CANCEL_CHANNEL, type JobRow, type JobListFilter } fro
 export * from './actions/intents';
 export * from './actions/backends';
 export * from './actions/actions';
+export * from './extensions';

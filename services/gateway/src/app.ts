@@ -1,13 +1,16 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
-import type { CommandBus, IdempotencyStore, Logger, Pool } from '@codex-manager/core';
+import type { CommandBus, IdempotencyStore, JobQueue, Logger, Pool } from '@codex-manager/core';
 import { requireToken } from './http/auth';
 import { errorHandler, notFoundRoute } from './http/errors';
 import { idempotency } from './http/idempotency';
 import { openApiDocument } from './http/openapi';
 import { mount, route, type RouteSpec } from './http/route';
+import { tokenTable, type TokenEntry } from './http/roles';
 import { requestSpan } from './http/tracing';
+import { extensionRoutes } from './routes/extensions';
 import { healthRoutes } from './routes/health';
+import { jobRoutes } from './routes/jobs';
 import { sessionRoutes } from './routes/sessions';
 import type { EventHub } from './stream/event-hub';
 import { streamRoutes } from './stream/sse';
@@ -21,6 +24,10 @@ export interface AppDeps {
   idempotencyStore: IdempotencyStore;
   log: Logger;
   apiToken: string | undefined;
+  /** `CM_API_TOKENS`: more tokens, each with a role (`CM_API_TOKEN` is admin). */
+  apiTokens?: TokenEntry[] | undefined;
+  /** The job queue; absent or off: job changes answer 503. */
+  queue?: JobQueue | null;
   commandTimeoutMs: number;
   defaultCwd: string | undefined;
   heartbeatStaleMs: number;
@@ -32,6 +39,8 @@ export function apiRoutes(deps: AppDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
     ...healthRoutes({ pool: deps.pool, staleMs: deps.heartbeatStaleMs, hubHead: () => deps.hub.head }),
     ...sessionRoutes(deps),
+    ...jobRoutes(deps),
+    ...extensionRoutes(deps),
     ...streamRoutes(deps.hub, { pingMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 }),
   ];
   routes.push(
@@ -54,7 +63,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', 'loopback');
   const api = express.Router();
   api.use(requestSpan);
-  api.use(requireToken(deps.apiToken));
+  api.use(requireToken(tokenTable(deps.apiToken, deps.apiTokens)));
   api.use(express.json({ limit: '1mb' }));
   api.use(idempotency(deps.idempotencyStore));
   mount(api, apiRoutes(deps));
