@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     },
     log,
   );
-  const turns = new WorkerTurns(sessions, bus, events, watcher, config.commandTimeoutMs, log);
+  const turns = new WorkerTurns(pool, sessions, bus, events, watcher, config.commandTimeoutMs, log);
   const backends = {
     pool,
     bus,

@@ -1,4 +1,11 @@
-import { AppError, ErrorCode, type CommandBus, type EventLog, type Logger } from '@codex-manager/core';
+import {
+  AppError,
+  ErrorCode,
+  type CommandBus,
+  type EventLog,
+  type Logger,
+  type Pool,
+} from '@codex-manager/core';
 import type { TurnOutcome, TurnWatcher } from './turn-watcher';
 import type { WorkerSessions } from './worker-sessions';
 
@@ -24,6 +31,7 @@ const STALE_CODES: string[] = [ErrorCode.invalidRequest, ErrorCode.runtimeError,
 /** One instruction turn in a worker session, through the command bus, waited for on the event log. */
 export class WorkerTurns {
   constructor(
+    private readonly pool: Pool,
     private readonly sessions: WorkerSessions,
     private readonly bus: CommandBus,
     private readonly events: EventLog,
@@ -63,12 +71,34 @@ export class WorkerTurns {
     }
   }
 
-  /** Best effort: the turn may have ended already, or the runtime may be restarting. */
-  async interrupt(threadId: string, turnId: string): Promise<void> {
-    try {
-      await this.bus.submit('turn/interrupt', { threadId, turnId }, { threadId, timeoutMs: 10_000 });
-    } catch (e) {
-      this.log.info({ threadId, turnId, err: (e as Error).message }, 'could not interrupt worker turn');
+  /**
+   * Best effort: the turn may have ended already, or the runtime may be restarting. The runtime
+   * answers `turn/start` before the turn is active (measured ~300 ms apart on a loaded machine) and
+   * refuses an interrupt in between as invalid, so that refusal is retried while the turn is still
+   * in progress.
+   */
+  async interrupt(threadId: string, turnId: string, deadlineMs = 10_000): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      try {
+        await this.bus.submit('turn/interrupt', { threadId, turnId }, { threadId, timeoutMs: 10_000 });
+        return;
+      } catch (e) {
+        const early = e instanceof AppError && e.code === ErrorCode.invalidRequest;
+        if (early && Date.now() < deadline && (await this.#inProgress(turnId))) {
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+        this.log.info({ threadId, turnId, err: (e as Error).message }, 'could not interrupt worker turn');
+        return;
+      }
     }
+  }
+
+  async #inProgress(turnId: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ status: string }>('SELECT status FROM turns WHERE id = $1', [
+      turnId,
+    ]);
+    return rows[0]?.status === 'inProgress';
   }
 }
