@@ -143,6 +143,30 @@ describe('jobs in worker sessions', () => {
     });
   });
 
+  it('replaces a stale worker session once and completes the job in the new one', async () => {
+    const stale = '00000000-0000-7000-8000-000000000abc';
+    await stack.db.pool.query(
+      `INSERT INTO sessions (id, system_owned, worker_key) VALUES ($1, true, 'project-stale::helper')`,
+      [stale],
+    );
+    const j = await enqueueInstruction({ owner: 'project-stale', agent: 'helper', instruction: 'scn:text' });
+    const done = await finished(j.id);
+    expect(done.status).toBe('completed');
+    expect(done.workerThreadId).not.toBe(stale);
+    const { rows } = await stack.db.pool.query(
+      `SELECT id, worker_key, status FROM sessions WHERE id = ANY($1)`,
+      [[stale, done.workerThreadId]],
+    );
+    expect(rows.find((r) => r.id === stale)).toMatchObject({ worker_key: null, status: 'stale' });
+    expect(rows.find((r) => r.id === done.workerThreadId)).toMatchObject({
+      worker_key: 'project-stale::helper',
+    });
+    const ev = await stack.db.pool.query(
+      `SELECT data FROM events WHERE type = 'session.worker.reprovisioned'`,
+    );
+    expect(ev.rows.map((r) => r.data.staleSessionId)).toContain(stale);
+  });
+
   it('auto-titles an untitled session after its first turn (bundled auto-title extension)', async () => {
     const session = await newSession();
     await completedTurn(session, 'scn:text Plan the release notes');
