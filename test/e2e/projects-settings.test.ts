@@ -16,7 +16,9 @@ async function freePort(): Promise<number> {
 // Defaults are locked by configuration in this stack (CM_LOCK_DEFAULTS via --lock-defaults).
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack('projects_settings', { args: ['--port', String(await freePort()), '--lock-defaults'] });
+  stack = await startStack('projects_settings', {
+    args: ['--port', String(await freePort()), '--lock-defaults'],
+  });
 });
 afterAll(async () => {
   await stack?.stop();
