@@ -25,6 +25,8 @@ export interface AppDeps {
   defaultCwd: string | undefined;
   heartbeatStaleMs: number;
   webRoot: string;
+  /** Bytes a stream client may have unsent before it is cut off (default 4 MiB). */
+  streamMaxBufferedBytes?: number;
 }
 
 /** Every API route. The OpenAPI document, the CLI and the SDK all derive from this list. */
@@ -32,7 +34,10 @@ export function apiRoutes(deps: AppDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
     ...healthRoutes({ pool: deps.pool, staleMs: deps.heartbeatStaleMs, hubHead: () => deps.hub.head }),
     ...sessionRoutes(deps),
-    ...streamRoutes(deps.hub, { pingMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 }),
+    ...streamRoutes(deps.hub, {
+      pingMs: 15_000,
+      maxBufferedBytes: deps.streamMaxBufferedBytes ?? 4 * 1024 * 1024,
+    }),
   ];
   routes.push(
     route({
