@@ -68,7 +68,8 @@ export class EventCompactor {
   /** One pass: finds the newest seq older than the retention, then deletes eligible deltas up to it. */
   async compactOnce(): Promise<CompactionResult> {
     const { rows } = await this.pool.query<{ cutoff: Date }>(compactionCutoff(this.opts.retentionMs));
-    const bound = await this.#newestOlderThan(rows[0]!.cutoff);
+    const cutoff = rows[0]!.cutoff;
+    const bound = await this.#newestOlderThan(cutoff);
     let deleted = 0;
     let ran = true;
     for (;;) {
@@ -77,7 +78,7 @@ export class EventCompactor {
           COMPACTION_LOCK,
         ]);
         if (!lock.rows[0]?.ok) return null;
-        const r = await db.query<{ deleted: number }>(deleteDeltas(bound, this.#batchSize));
+        const r = await db.query<{ deleted: number }>(deleteDeltas(bound, cutoff, this.#batchSize));
         return r.rows[0]?.deleted ?? 0;
       });
       if (batch === null) {

@@ -21,13 +21,14 @@ export const probeEvent = (from: number, below: number, cutoff: Date) => ({
 });
 
 /**
- * Deletes up to `limit` delta events at or below `bound` whose turn is not in progress, and raises
+ * Deletes up to `limit` delta events at or below `bound` (and older than `cutoff`, should append
+ * times ever disagree with seq order) whose turn is not in progress, and raises
  * the low-water mark to the highest seq deleted, in the caller's transaction.
  */
-export const deleteDeltas = (bound: number, limit: number) => ({
+export const deleteDeltas = (bound: number, cutoff: Date, limit: number) => ({
   text: `WITH victims AS (
       SELECT e.seq FROM events e
-      WHERE e.type IN (${DELTA_TYPES_SQL}) AND e.seq <= $1
+      WHERE e.type IN (${DELTA_TYPES_SQL}) AND e.seq <= $1 AND e.ts < $3
         AND NOT EXISTS (SELECT 1 FROM turns t WHERE t.id = e.turn_id AND t.status = 'inProgress')
       ORDER BY e.seq LIMIT $2
     ), del AS (
@@ -37,5 +38,5 @@ export const deleteDeltas = (bound: number, limit: number) => ({
       WHERE EXISTS (SELECT 1 FROM del) RETURNING compacted_below
     )
     SELECT (SELECT count(*) FROM del)::int AS deleted, (SELECT compacted_below FROM mark) AS mark`,
-  values: [bound, limit],
+  values: [bound, limit, cutoff],
 });
