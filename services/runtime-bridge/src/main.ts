@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   await reconciler.failAbandonedCommands(heartbeat.instanceId, config.heartbeatStaleMs);
 
   const supervisor = new RuntimeSupervisor({ codex: resolveCodexBinary(config.codexBin), codexHome, log });
-  const appender = new EventAppender(pool, events, projectEvents, config.eventBatchWindowMs, log);
+  const appender = new EventAppender(pool, events, projectEvents, config.eventBatchWindowMs, log, {
+    coalesce: config.coalesceDeltas,
+  });
   const executor = new CommandExecutor(bus, notifier, supervisor, traces, heartbeat.instanceId, log);
   new Bridge({
     supervisor,
