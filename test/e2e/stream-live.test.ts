@@ -197,7 +197,10 @@ async function startSecondGateway(): Promise<{ url: string; stop(): Promise<void
   let out = '';
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`second gateway did not start:\n${out}`)), 60_000);
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`second gateway did not start:\n${out}`));
+    }, 90_000);
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       out += line + '\n';
       if (line.includes('"gateway.listening"')) {

@@ -54,8 +54,9 @@ export async function startStack(label: string, extraArgs: string[] = []): Promi
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`stack not ready after 60 s:\n${out}`)), 60_000);
+  const started = new Promise<string>((resolve, reject) => {
+    // Generous: on a shared, loaded machine four services and codex can take over a minute.
+    const t = setTimeout(() => reject(new Error(`stack not ready after 180 s:\n${out}`)), 180_000);
     const check = () => {
       const m = /ready at (http:\/\/\S+)/.exec(out);
       if (m) {
@@ -68,6 +69,12 @@ export async function startStack(label: string, extraArgs: string[] = []): Promi
     };
     child.stdout!.on('data', check);
     void exited.then(() => reject(new Error(`launcher exited:\n${out}`)));
+  });
+  // A stack that failed to come up must not outlive the test file (it would hold jest open).
+  const url = await started.catch(async (e: unknown) => {
+    if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    await db.drop().catch(() => undefined);
+    throw e;
   });
 
   const api: Stack['api'] = async (method, route, body, headers = {}) => {

@@ -115,6 +115,7 @@ async function serve(
   startStream(req, res);
   frame(res, { event: 'ready', data: { head, cursor } });
   let closed = false;
+  let ping: NodeJS.Timeout | undefined;
   const filter: { threadIds?: string[]; typePrefixes?: string[] } = {};
   if (q.threads) filter.threadIds = q.threads;
   if (q.types) filter.typePrefixes = q.types;
@@ -142,13 +143,16 @@ async function serve(
       end: (reason: StreamEnd) => {
         if (closed) return;
         closed = true;
+        clearInterval(ping); // a client that stopped reading may not 'close' for a long time
         frame(res, { event: 'error', data: endFrame(reason) });
         res.end();
       },
     },
     cursor,
   );
-  const ping = setInterval(() => res.write(': ping\n\n'), opts.pingMs);
+  ping = setInterval(() => {
+    if (!closed) res.write(': ping\n\n');
+  }, opts.pingMs);
   res.on('close', () => {
     closed = true;
     clearInterval(ping);
