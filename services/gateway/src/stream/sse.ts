@@ -115,7 +115,9 @@ async function serve(
   startStream(req, res);
   frame(res, { event: 'ready', data: { head, cursor } });
   let closed = false;
-  let ping: NodeJS.Timeout | undefined;
+  const ping = setInterval(() => {
+    if (!closed) res.write(': ping\n\n');
+  }, opts.pingMs);
   const filter: { threadIds?: string[]; typePrefixes?: string[] } = {};
   if (q.threads) filter.threadIds = q.threads;
   if (q.types) filter.typePrefixes = q.types;
@@ -150,9 +152,6 @@ async function serve(
     },
     cursor,
   );
-  ping = setInterval(() => {
-    if (!closed) res.write(': ping\n\n');
-  }, opts.pingMs);
   res.on('close', () => {
     closed = true;
     clearInterval(ping);
