@@ -15,3 +15,4 @@ export * from './commands/command-bus';
 export { EVENTS_CHANNEL } from './sql/events';
 export { COMMANDS_CHANNEL, COMMAND_DONE_CHANNEL } from './sql/commands';
 export * from './service';
+export * from './requests';
