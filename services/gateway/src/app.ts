@@ -8,6 +8,7 @@ import { openApiDocument } from './http/openapi';
 import { mount, route, type RouteSpec } from './http/route';
 import { requestSpan } from './http/tracing';
 import { healthRoutes } from './routes/health';
+import { requestRoutes } from './routes/requests';
 import { sessionRoutes } from './routes/sessions';
 import type { EventHub } from './stream/event-hub';
 import { streamRoutes } from './stream/sse';
@@ -32,6 +33,7 @@ export function apiRoutes(deps: AppDeps): RouteSpec[] {
   const routes: RouteSpec[] = [
     ...healthRoutes({ pool: deps.pool, staleMs: deps.heartbeatStaleMs, hubHead: () => deps.hub.head }),
     ...sessionRoutes(deps),
+    ...requestRoutes(deps),
     ...streamRoutes(deps.hub, { pingMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 }),
   ];
   routes.push(

@@ -5,6 +5,30 @@ import { route, type RouteSpec } from '../http/route';
 export const approvalPolicy = z.enum(['untrusted', 'on-failure', 'on-request', 'never']);
 export const sandboxMode = z.enum(['read-only', 'workspace-write', 'danger-full-access']);
 
+/** A tool the session's clients answer (`item/tool/call`); the runtime offers it to the model by name. */
+const dynamicTool = z
+  .object({
+    type: z.literal('function').default('function'),
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'name: letters, digits, _ and -, at most 64'),
+    description: z.string().max(4000),
+    inputSchema: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+
+/** Per-turn collaboration mode; `plan` lets the model ask the user questions (`item/tool/requestUserInput`). */
+const collaborationMode = z
+  .object({
+    mode: z.enum(['plan', 'default']),
+    settings: z
+      .object({
+        model: z.string().min(1),
+        reasoning_effort: z.string().nullable().default(null),
+        developer_instructions: z.string().nullable().default(null),
+      })
+      .strict(),
+  })
+  .strict();
+
 const createSession = z
   .object({
     cwd: z.string().startsWith('/', 'cwd must be an absolute path').optional(),
@@ -12,6 +36,7 @@ const createSession = z
     approvalPolicy: approvalPolicy.optional(),
     sandbox: sandboxMode.optional(),
     title: z.string().min(1).max(200).optional(),
+    dynamicTools: z.array(dynamicTool).max(128).optional(),
   })
   .strict();
 
@@ -20,6 +45,7 @@ const sendMessage = z
     text: z.string().trim().min(1, 'text must not be empty'),
     model: z.string().min(1).optional(),
     approvalPolicy: approvalPolicy.optional(),
+    collaborationMode: collaborationMode.optional(),
   })
   .strict();
 
@@ -174,6 +200,7 @@ export function sessionRoutes(deps: SessionDeps): RouteSpec[] {
         };
         if (body.model) runtimeParams.model = body.model;
         if (body.approvalPolicy) runtimeParams.approvalPolicy = body.approvalPolicy;
+        if (body.collaborationMode) runtimeParams.collaborationMode = body.collaborationMode;
         const result = await submit<{ turn: { id: string; status: string } }>(
           'turn/start',
           runtimeParams,
