@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EventLog, Heartbeat, Logger } from '@codex-manager/core';
 import type { AppServerClient } from './app-server/client';
-import type { RequestId } from './app-server/protocol';
 import type { CommandExecutor } from './command-executor';
 import type { EventAppender } from './event-appender';
 import { notificationEvent } from './event-mapping';
 import type { Reconciler } from './reconciler';
+import type { RequestLedger } from './requests/ledger';
 import type { RuntimeStatus, RuntimeSupervisor } from './supervisor';
 import type { TraceIndex } from './trace-index';
 
@@ -18,9 +18,9 @@ export interface AuthReadiness {
 }
 
 /**
- * Connects the supervised runtime to the database: every notification (and, until interactive
- * requests are stored durably, every server request) goes to the event log in arrival order; runtime
- * state changes go to the heartbeat and the log; a crash interrupts orphaned turns.
+ * Connects the supervised runtime to the database: every notification goes to the event log in
+ * arrival order, every server request to the request ledger; runtime state changes go to the
+ * heartbeat and the log; a crash expires the dead process's open requests and interrupts its turns.
  */
 export class Bridge {
   constructor(
@@ -30,6 +30,7 @@ export class Bridge {
       appender: EventAppender;
       events: EventLog;
       reconciler: Reconciler;
+      requests: RequestLedger;
       heartbeat: Heartbeat;
       traces: TraceIndex;
       codexHome: string;
@@ -39,7 +40,7 @@ export class Bridge {
   ) {}
 
   attach(): void {
-    const { supervisor, executor, reconciler, log } = this.deps;
+    const { supervisor, executor, reconciler, requests, log } = this.deps;
     supervisor.on('ready', (client) => {
       executor.resetLoaded();
       this.#wire(client);
@@ -51,6 +52,11 @@ export class Bridge {
       executor.resetLoaded();
       void this.deps.appender
         .drain()
+        .then(() =>
+          requests
+            .expireDead('the runtime exited before the request was answered', exit)
+            .catch((e: Error) => log.error({ err: e.message }, 'expiring requests after crash failed')),
+        )
         .then(() =>
           reconciler.interruptOrphanedTurns('the runtime exited during the turn', {
             exitCode: exit.code,
@@ -73,13 +79,8 @@ export class Bridge {
       appender.push(e);
       if (method === 'turn/completed' && e.turnId) traces.endTurn(e.turnId);
     });
-    client.on('request', (id: RequestId, method, params) => {
-      const e = notificationEvent(method, params);
-      e.data = { method, params, requestId: id };
-      const traceId = traces.lookup(e.threadId, e.turnId);
-      if (traceId) e.traceId = traceId;
-      appender.push(e);
-    });
+    // After the notification listener: a request's events follow the notifications before it.
+    this.deps.requests.attach(client);
   }
 
   async #refreshAuth(client: AppServerClient): Promise<void> {
