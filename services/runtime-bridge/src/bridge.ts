@@ -20,7 +20,7 @@ export interface AuthReadiness {
 /**
  * Connects the supervised runtime to the database: every notification goes to the event log in
  * arrival order, every server request to the request ledger; runtime state changes go to the
- * heartbeat and the log; a crash expires the dead process's open requests and interrupts its turns.
+ * heartbeat and the log; a crash interrupts orphaned turns (and the ledger expires their requests).
  */
 export class Bridge {
   constructor(
@@ -40,7 +40,7 @@ export class Bridge {
   ) {}
 
   attach(): void {
-    const { supervisor, executor, reconciler, requests, log } = this.deps;
+    const { supervisor, executor, reconciler, log } = this.deps;
     supervisor.on('ready', (client) => {
       executor.resetLoaded();
       this.#wire(client);
@@ -52,11 +52,6 @@ export class Bridge {
       executor.resetLoaded();
       void this.deps.appender
         .drain()
-        .then(() =>
-          requests
-            .expireDead('the runtime exited before the request was answered', exit)
-            .catch((e: Error) => log.error({ err: e.message }, 'expiring requests after crash failed')),
-        )
         .then(() =>
           reconciler.interruptOrphanedTurns('the runtime exited during the turn', {
             exitCode: exit.code,

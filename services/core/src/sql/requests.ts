@@ -114,6 +114,14 @@ export const expireOpen = (keep: string | null, reason: string, only: string | n
   values: [keep, reason, only],
 });
 
+/** Open rows of one process that has exited. */
+export const expireGeneration = (generation: string, reason: string) => ({
+  text: `UPDATE server_requests SET status = 'expired', expired_at = now(), expired_reason = $2
+         WHERE ${OPEN} AND runtime_generation = $1
+         RETURNING *`,
+  values: [generation, reason],
+});
+
 /** Pending rows the runtime withdrew: by JSON-RPC id (serverRequest/resolved) or by ended turn. */
 export const pendingOf = (generation: string, by: { rpcId: number | string } | { turnId: string }) =>
   'rpcId' in by

@@ -75,6 +75,8 @@ export class RequestLedger {
     this.#generations.set(client, generation);
     this.#current = { client, generation };
     this.#turns.clear();
+    // Queued before any later sweep can look, so the expiry carries this exit's code and signal.
+    client.on('exit', (exit) => this.#serial(() => this.#expireExited(generation, exit)));
     client.on('request', (id, method, params) =>
       this.#serial(() => this.#intake(client, generation, id, method, params)),
     );
@@ -115,25 +117,15 @@ export class RequestLedger {
   }
 
   /**
-   * The process is gone: its open rows expire with a `request.expired` event each. Also run at
-   * bridge start with nothing alive, which expires whatever an earlier bridge left open.
+   * Expires the open rows of every process but the running one, with a `request.expired` event
+   * each: at bridge start and stop (nothing is running, so everything open expires) and as the
+   * sweeper's backstop for an exit whose own expiry failed.
    */
-  async expireDead(reason: string, exit?: Pick<ExitInfo, 'code' | 'signal'>): Promise<number> {
+  async expireDead(reason: string): Promise<number> {
     if (this.#current && !this.#current.client.running) this.#current = null;
-    // A request of the dead process still being stored must land before it is expired.
+    // A request of a dead process still being stored must land before it is expired.
     await this.#chain;
-    const details = exit ? { exitCode: exit.code, signal: exit.signal } : {};
-    const rows = await withTransaction(this.deps.pool, async (db) => {
-      const { rows } = await db.query<RequestRow>(requestSql.expireOpen(this.generation, reason));
-      await this.deps.events.append(
-        rows.map((r) => this.#traced(requestExpiredEvent(r, SOURCE, details))),
-        db,
-      );
-      return rows;
-    });
-    if (rows.length > 0)
-      this.deps.log.warn({ requests: rows.map((r) => r.id), reason }, 'expired open server requests');
-    return rows.length;
+    return this.#expire(requestSql.expireOpen(this.generation, reason), {});
   }
 
   /**
@@ -244,6 +236,36 @@ export class RequestLedger {
       client.respond(rpcId, intake.answer);
       await this.#scrub(intake.row);
     }
+  }
+
+  /** The process that owned these JSON-RPC ids exited: nobody can answer its requests any more. */
+  async #expireExited(generation: string, exit: ExitInfo): Promise<void> {
+    await this.deps.appender.drain();
+    const reason = 'the runtime exited before the request was answered';
+    await this.#expire(requestSql.expireGeneration(generation, reason), {
+      exitCode: exit.code,
+      signal: exit.signal,
+    }).catch((e: Error) => this.deps.log.error({ err: e.message }, 'expiring requests after exit failed'));
+  }
+
+  async #expire(
+    query: { text: string; values: unknown[] },
+    details: Record<string, unknown>,
+  ): Promise<number> {
+    const rows = await withTransaction(this.deps.pool, async (db) => {
+      const { rows } = await db.query<RequestRow>(query);
+      await this.deps.events.append(
+        rows.map((r) => this.#traced(requestExpiredEvent(r, SOURCE, details))),
+        db,
+      );
+      return rows;
+    });
+    if (rows.length > 0)
+      this.deps.log.warn(
+        { requests: rows.map((r) => r.id), reason: rows[0]!.expired_reason },
+        'expired open server requests',
+      );
+    return rows.length;
   }
 
   async #withdraw(
