@@ -119,7 +119,7 @@ export async function decide(
       e instanceof AppError &&
       (e.code === ErrorCode.runtimeUnavailable || e.code === ErrorCode.runtimeTimeout)
     ) {
-      // Recorded, not lost: the runtime-bridge delivers it when it is back, or expires it if the
+      // Recorded, not lost: the runtime-bridge's sweeper still delivers it, or expires it if the
       // runtime that asked is gone by then.
       throw new AppError(
         e.code,
