@@ -7,7 +7,7 @@ import { startStack, type Stack } from '../helpers/stack';
 // Approvals, questions and dynamic tool calls through the public API of the whole stack (`npm start
 // -- --demo`): the real runtime asks, a client decides over REST, the effect is observed.
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 let stack: Stack;
 beforeAll(async () => {

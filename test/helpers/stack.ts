@@ -55,7 +55,8 @@ export async function startStack(label: string, extraArgs: string[] = []): Promi
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`stack not ready after 60 s:\n${out}`)), 60_000);
+    // Booting four tsx services and app-server takes 40-60 s when the 2-core host is busy.
+    const t = setTimeout(() => reject(new Error(`stack not ready after 120 s:\n${out}`)), 120_000);
     const check = () => {
       const m = /ready at (http:\/\/\S+)/.exec(out);
       if (m) {
