@@ -6,8 +6,6 @@ import { createApp } from '../src/app';
 import { EventHub } from '../src/stream/event-hub';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db';
 
-jest.setTimeout(60_000);
-
 // The request routes in-process over a real database with no runtime-bridge running: what holds
 // before (and without) a runtime ever hearing of a decision.
 const log = createLogger('test', 'silent');
