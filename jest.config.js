@@ -5,6 +5,9 @@
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 const common = {
   transform,
+  // Hooks start databases, services and the real codex binary: on a busy 2-core machine that takes
+  // far longer than jest's 5 s default. Tests that wait on something say how long themselves.
+  testTimeout: 60_000,
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
 };

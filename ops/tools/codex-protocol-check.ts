@@ -11,6 +11,13 @@ import { COMMAND_HANDLERS } from '../../services/runtime-bridge/src/commands';
  * pinned @openai/codex version (docs/operations/upgrade-codex.md).
  */
 
+/** Manager commands: handled by the bridge with several runtime calls, not runtime methods themselves. */
+const MANAGER_COMMANDS = new Set([
+  'session/read',
+  'session/delete',
+  'session/rollback',
+  'runtime/capabilities',
+]);
 /** Methods used outside the command handlers (handshake, resume, auth readiness). */
 const ALSO_CALLED = ['initialize', 'thread/resume', 'account/read'];
 /** Server→client requests the bridge answers. */
@@ -43,7 +50,7 @@ export function checkProtocol(): { version: string; missing: string[] } {
     const server = methods(dir, 'ServerRequest.json');
     const notes = methods(dir, 'ServerNotification.json');
     const missing = [
-      ...[...Object.keys(COMMAND_HANDLERS), ...ALSO_CALLED]
+      ...[...Object.keys(COMMAND_HANDLERS).filter((m) => !MANAGER_COMMANDS.has(m)), ...ALSO_CALLED]
         .filter((m) => !client.has(m))
         .map((m) => `request ${m}`),
       ...ANSWERED.filter((m) => !server.has(m)).map((m) => `server request ${m}`),

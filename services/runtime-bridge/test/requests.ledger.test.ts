@@ -50,6 +50,16 @@ async function newSession(extra: Params = {}): Promise<{ id: string; cwd: string
   return { id: res.body.session.id, cwd };
 }
 
+/** A turn in a system-owned session, started the way the queue-worker does: on the command bus. */
+async function sendAsWorker(session: string, text: string, extra: Params = {}): Promise<string> {
+  const result = await h.bus.submit<{ turn: { id: string } }>(
+    'turn/start',
+    { threadId: session, input: [{ type: 'text', text, text_elements: [] }], ...extra },
+    { threadId: session, timeoutMs: 60_000, requestedBy: 'queue-worker' },
+  );
+  return result.turn.id;
+}
+
 async function send(session: string, text: string, extra: Params = {}): Promise<string> {
   const res = await h.api<{ turn: { id: string } }>('POST', `/api/sessions/${session}/messages`, {
     text,
@@ -146,17 +156,17 @@ describe('the request ledger', () => {
       session,
       JSON.stringify({ commandApproval: 'accept', toolCall: { success: true, text: 'T-42 is CLOSED' } }),
     ]);
-    const exec = await send(session, 'scn:exec');
+    const exec = await sendAsWorker(session, 'scn:exec');
     expect((await turnCompleted(exec)).status).toBe('completed');
     expect(existsSync(path.join(cwd, 'out.txt'))).toBe(true);
 
-    const ask = await send(session, 'scn:ask', PLAN);
+    const ask = await sendAsWorker(session, 'scn:ask', PLAN);
     const askTurn = await turnCompleted(ask);
     expect(JSON.stringify(askTurn.items)).toContain(
       'Tool said: {\\"answers\\":{\\"color\\":{\\"answers\\":[\\"Red (Recommended)\\"]}}}',
     );
 
-    const dyn = await send(session, 'scn:dyn');
+    const dyn = await sendAsWorker(session, 'scn:dyn');
     expect(JSON.stringify((await turnCompleted(dyn)).items)).toContain('Tool said: T-42 is CLOSED');
 
     const all = [
@@ -178,7 +188,7 @@ describe('the request ledger', () => {
   it('a system-owned session without a stored policy declines approvals by default', async () => {
     const { id: session, cwd } = await newSession();
     await h.db.pool.query('UPDATE sessions SET system_owned = true WHERE id = $1', [session]);
-    const turnId = await send(session, 'scn:exec');
+    const turnId = await sendAsWorker(session, 'scn:exec');
     expect((await turnCompleted(turnId)).status).toBe('completed');
     expect(existsSync(path.join(cwd, 'out.txt'))).toBe(false);
     expect(await list(session, 'approvals', 'all')).toEqual([
