@@ -78,13 +78,29 @@ const completedText = (events: EventEnvelope[]) =>
 const turnDone = (turnId: string) => (c: { events: EventEnvelope[] }) =>
   c.events.some((e) => e.type === 'runtime.turn.completed' && e.turnId === turnId);
 
-/** The thread's events as stored, for comparing what a client received with the log itself. */
-async function logOf(threadId: string, after: number): Promise<number[]> {
-  const { rows } = await stack.db.pool.query<{ seq: number }>(
-    'SELECT seq FROM events WHERE thread_id = $1 AND seq > $2 ORDER BY seq',
-    [threadId, after],
+/**
+ * The thread's events as stored, for comparing what a client received with the log itself. The
+ * runtime may still append to the thread after the turn completes (token usage, status), so both
+ * sides are compared up to the turn's completion event, which the client is known to have.
+ */
+async function logOf(threadId: string, after: number, upTo: number): Promise<number[]> {
+  const { rows } = await stack.db.pool.query<{ seq: string }>(
+    'SELECT seq FROM events WHERE thread_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq',
+    [threadId, after, upTo],
   );
-  return rows.map((r) => r.seq);
+  return rows.map((r) => Number(r.seq));
+}
+
+/** Sequence numbers a client received, up to and including the completion of `turnId`. */
+function seqsThrough(events: EventEnvelope[], turnId: string): { seqs: number[]; upTo: number } {
+  const done = events.find((e) => e.type === 'runtime.turn.completed' && e.turnId === turnId);
+  if (!done) throw new Error(`turn ${turnId} never completed on this client`);
+  return { seqs: events.filter((e) => e.seq <= done.seq).map((e) => e.seq), upTo: done.seq };
+}
+
+async function expectWholeLog(events: EventEnvelope[], threadId: string, after: number, turnId: string) {
+  const { seqs, upTo } = seqsThrough(events, turnId);
+  expect(seqs).toEqual(await logOf(threadId, after, upTo));
 }
 
 async function head(): Promise<number> {
@@ -105,7 +121,7 @@ describe('the live stream, end to end', () => {
     expect(deltas.some((e) => (e.data.coalesced as number) > 1)).toBe(true);
     expect(deltaText(c.events)).toBe('0123456789'.repeat(200));
     expect(completedText(c.events)).toBe('0123456789'.repeat(200));
-    expect(c.events.map((e) => e.seq)).toEqual(await logOf(id, start));
+    await expectWholeLog(c.events, id, start, turnId);
   });
 
   it('resumes without a gap or a repeat after forced disconnects in the middle of a 5,000-delta burst', async () => {
@@ -127,7 +143,7 @@ describe('the live stream, end to end', () => {
     expect(c.connects).toBe(3);
     expect(notifications(c.events)).toBe(5000);
     expect(deltaText(c.events)).toBe('0123456789'.repeat(500));
-    expect(c.events.map((e) => e.seq)).toEqual(await logOf(id, start));
+    await expectWholeLog(c.events, id, start, turnId);
   });
 
   it('delivers identical streams from two gateway processes on the same database', async () => {
@@ -149,7 +165,7 @@ describe('the live stream, end to end', () => {
         expect(a.events.length).toBeGreaterThan(10);
         expect(b.events).toEqual(a.events);
         expect(sse.events).toEqual(a.events);
-        expect(a.events.map((e) => e.seq)).toEqual(await logOf(id, start));
+        await expectWholeLog(a.events, id, start, t2);
       } finally {
         await sse.close();
       }
@@ -176,7 +192,7 @@ describe('the live stream, end to end', () => {
     expect(c.connects).toBeGreaterThanOrEqual(2);
     const ticks = Array.from({ length: 40 }, (_, i) => `tick${i} `).join('');
     expect(deltaText(c.events)).toBe(ticks);
-    expect(c.events.map((e) => e.seq)).toEqual(await logOf(id, start));
+    await expectWholeLog(c.events, id, start, turnId);
   });
 });
 

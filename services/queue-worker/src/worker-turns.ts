@@ -84,7 +84,9 @@ export class WorkerTurns {
         await this.bus.submit('turn/interrupt', { threadId, turnId }, { threadId, timeoutMs: 10_000 });
         return;
       } catch (e) {
-        const early = e instanceof AppError && e.code === ErrorCode.invalidRequest;
+        // The bridge reports the runtime's refusal as a conflict ("no active turn to interrupt").
+        const early =
+          e instanceof AppError && (e.code === ErrorCode.conflict || e.code === ErrorCode.invalidRequest);
         if (early && Date.now() < deadline && (await this.#inProgress(turnId))) {
           await new Promise((r) => setTimeout(r, 200));
           continue;
@@ -99,6 +101,8 @@ export class WorkerTurns {
     const { rows } = await this.pool.query<{ status: string }>('SELECT status FROM turns WHERE id = $1', [
       turnId,
     ]);
-    return rows[0]?.status === 'inProgress';
+    // No row yet means the runtime-bridge has not recorded the turn's start: still worth retrying.
+    const status = rows[0]?.status;
+    return status === undefined || status === 'inProgress';
   }
 }
