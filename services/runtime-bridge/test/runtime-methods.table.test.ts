@@ -6,6 +6,9 @@ import { callRuntime } from '../src/commands/helpers';
 import type { HandlerContext } from '../src/commands/types';
 import { RuntimeMethods } from '../src/runtime-methods';
 
+// Two runs of the binary's schema generator: ~0.5 s each when idle, far more on a busy machine.
+jest.setTimeout(60_000);
+
 // The method table comes from the pinned binary itself: app-server answers an unknown method with
 // the same JSON-RPC code as bad params, so only the binary's schema says what it implements.
 let home: string;
