@@ -35,7 +35,6 @@ async function main(): Promise<void> {
   const codex = resolveCodexBinary(config.codexBin);
   const supervisor = new RuntimeSupervisor({ codex, codexHome, log });
   const methods = new RuntimeMethods({ bin: codex.bin, codexHome, log });
-  void methods.table(); // warm: read once, off the path of the first command
   const appender = new EventAppender(pool, events, projectEvents, config.eventBatchWindowMs, log, {
     coalesce: config.coalesceDeltas,
   });
@@ -79,6 +78,8 @@ async function main(): Promise<void> {
   );
   await supervisor.start();
   releasers.add('supervisor', () => supervisor.stop());
+  // Read the method table off the startup path: until it is known, no method is refused.
+  setTimeout(() => void methods.table(), 3000).unref();
   await executor.start();
   releasers.add('executor', () => executor.stop());
   requests.start();

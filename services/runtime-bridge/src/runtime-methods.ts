@@ -53,7 +53,9 @@ export class RuntimeMethods {
   }
 
   async #load(): Promise<MethodTable> {
-    const [all, stable] = await Promise.all([this.#methods(true), this.#methods(false)]);
+    // One after the other: this runs next to a starting runtime on small machines.
+    const all = await this.#methods(true);
+    const stable = await this.#methods(false);
     return { all, experimental: new Set([...all].filter((m) => !stable.has(m))) };
   }
 
