@@ -134,31 +134,13 @@ export class RequestLedger {
    */
   async deliver(client: AppServerClient, requestId: string): Promise<Delivery> {
     const generation = this.#generations.get(client) ?? null;
-    const outcome = await withTransaction(this.deps.pool, async (db) => {
-      const { rows } = await db.query<RequestRow>('SELECT * FROM server_requests WHERE id = $1 FOR UPDATE', [
-        requestId,
-      ]);
-      const row = rows[0];
-      if (!row) throw notFound('request', requestId);
-      if (row.status === 'pending')
-        throw new AppError(ErrorCode.conflict, `request ${requestId} has no decision to deliver`);
-      if (row.status === 'resolved' && (row.answered_at !== null || row.response === null))
-        return { delivered: false, request: row };
-      if (row.status === 'resolved' && row.runtime_generation === generation) {
-        const claimed = await db.query<RequestRow>(requestSql.claimDelivery(row.id, generation));
-        return { delivered: true, request: claimed.rows[0]! };
-      }
-      if (row.status === 'resolved') {
-        const expired = await db.query<RequestRow>(
-          requestSql.expireOpen(generation, 'the runtime process that asked has exited', row.id),
-        );
-        await this.deps.events.append(
-          expired.rows.map((r) => this.#traced(requestExpiredEvent(r, SOURCE))),
-          db,
-        );
-      }
-      return null;
-    });
+    // The usual case in one statement: decided, undelivered, asked by this very process.
+    const claimed = generation
+      ? (await this.deps.pool.query<RequestRow>(requestSql.claimDelivery(requestId, generation))).rows[0]
+      : undefined;
+    const outcome = claimed
+      ? { delivered: true, request: claimed }
+      : await this.#undeliverable(requestId, generation);
     if (!outcome)
       throw new AppError(
         ErrorCode.gone,
@@ -172,6 +154,36 @@ export class RequestLedger {
       await this.#scrub(outcome.request);
     }
     return outcome;
+  }
+
+  /** Why a request cannot be delivered: already answered or withdrawn, or expired (null). */
+  #undeliverable(requestId: string, generation: string | null): Promise<Delivery | null> {
+    return withTransaction(this.deps.pool, async (db) => {
+      const { rows } = await db.query<RequestRow>('SELECT * FROM server_requests WHERE id = $1 FOR UPDATE', [
+        requestId,
+      ]);
+      const row = rows[0];
+      if (!row) throw notFound('request', requestId);
+      if (row.status === 'pending')
+        throw new AppError(ErrorCode.conflict, `request ${requestId} has no decision to deliver`);
+      if (row.status === 'resolved' && (row.answered_at !== null || row.response === null))
+        return { delivered: false, request: row };
+      if (row.status === 'resolved' && row.runtime_generation === generation && generation) {
+        // Decided between the claim above and this lock.
+        const again = await db.query<RequestRow>(requestSql.claimDelivery(row.id, generation));
+        return { delivered: true, request: again.rows[0]! };
+      }
+      if (row.status === 'resolved') {
+        const expired = await db.query<RequestRow>(
+          requestSql.expireOpen(generation, 'the runtime process that asked has exited', row.id),
+        );
+        await this.deps.events.append(
+          expired.rows.map((r) => this.#traced(requestExpiredEvent(r, SOURCE))),
+          db,
+        );
+      }
+      return null;
+    });
   }
 
   /**
