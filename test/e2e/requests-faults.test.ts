@@ -41,7 +41,7 @@ async function api<T>(method: string, route: string, body?: unknown): Promise<{ 
 async function until<T>(
   what: string,
   fn: () => Promise<T | undefined | null | false>,
-  timeoutMs = 45_000,
+  timeoutMs = 90_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
