@@ -1,5 +1,14 @@
-import type { EventLog, Logger, NewEvent, PoolClient, Pool } from '@codex-manager/core';
+import {
+  DELTA_EVENT_TYPES,
+  type EventLog,
+  type Logger,
+  type NewEvent,
+  type PoolClient,
+  type Pool,
+} from '@codex-manager/core';
 import { coalesceDeltas } from './delta-coalescer';
+
+const DELTA_TYPES = new Set(DELTA_EVENT_TYPES);
 
 export type Projector = (client: PoolClient, events: NewEvent[]) => Promise<void>;
 
@@ -9,7 +18,9 @@ export type Projector = (client: PoolClient, events: NewEvent[]) => Promise<void
  * derives from them, so read models never run ahead of or behind the log. One flush runs at a time.
  * A failed flush is retried with backoff; events are never reordered or dropped while the process lives.
  * With `coalesce`, consecutive text deltas of one item within a batch become one event
- * (`delta-coalescer.ts`): same text, same order, far fewer rows during a burst.
+ * (`delta-coalescer.ts`): same text, same order, far fewer rows during a burst. A batch of text
+ * deltas only is written without a transaction and never reaches the projector (deltas change no
+ * read model).
  */
 export class EventAppender {
   #queue: NewEvent[] = [];
@@ -61,6 +72,24 @@ export class EventAppender {
     while (this.#queue.length > 0) {
       const batch = this.#queue.slice(0, this.maxBatch);
       const rows = this.opts.coalesce ? coalesceDeltas(batch) : batch;
+      // Text deltas never change a read model, so a batch of nothing else (most of a burst) is one
+      // autocommit statement: one round trip instead of BEGIN, INSERT, COMMIT. That keeps the lag
+      // of the burst's last delta short when the database is slow to answer.
+      if (rows.every((e) => DELTA_TYPES.has(e.type))) {
+        try {
+          await this.log.append(rows);
+          this.#queue.splice(0, batch.length);
+          backoff = 50;
+        } catch (e) {
+          this.logger.error(
+            { err: (e as Error).message, pending: this.#queue.length },
+            'event append failed; retrying',
+          );
+          await new Promise((r) => setTimeout(r, backoff));
+          backoff = Math.min(backoff * 2, 5000);
+        }
+        continue;
+      }
       const client = await this.pool.connect().catch(() => null);
       try {
         if (!client) throw new Error('no database connection');

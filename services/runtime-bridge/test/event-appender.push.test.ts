@@ -1,0 +1,74 @@
+import { EventLog, createLogger, type NewEvent, type PoolClient } from '@codex-manager/core';
+import { EventAppender } from '../src/event-appender';
+import { notificationEvent } from '../src/event-mapping';
+import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db';
+
+jest.setTimeout(60_000);
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase('event_appender');
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+const delta = (i: number) =>
+  notificationEvent('item/agentMessage/delta', {
+    threadId: 'th',
+    turnId: 'tu',
+    itemId: 'm',
+    delta: String(i % 10),
+  });
+
+async function run(coalesce: boolean) {
+  const log = new EventLog(db.pool);
+  const start = (await log.state()).head;
+  const projected: NewEvent[][] = [];
+  const project = async (_c: PoolClient, events: NewEvent[]) => void projected.push(events);
+  const appender = new EventAppender(db.pool, log, project, 2, createLogger('test', 'silent'), { coalesce });
+  // A burst as the runtime delivers it: lines arrive in chunks, with other notifications in between.
+  for (let i = 0; i < 2000; i++) {
+    appender.push(delta(i));
+    if (i === 1000)
+      appender.push(notificationEvent('item/started', { threadId: 'th', turnId: 'tu', item: { id: 'x' } }));
+    if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+  }
+  appender.push(
+    notificationEvent('turn/completed', { threadId: 'th', turn: { id: 'tu', status: 'completed' } }),
+  );
+  await appender.drain();
+  const { events } = await log.read(start, { limit: 5000 });
+  return { events, projected };
+}
+
+describe('EventAppender', () => {
+  it('stores a burst coalesced, with the same text and order, and projects every non-delta event once', async () => {
+    const { events, projected } = await run(true);
+    const deltas = events.filter((e) => e.type === 'runtime.item.agentMessage.delta');
+    expect(deltas.length).toBeLessThan(2000);
+    expect(deltas.reduce((n, e) => n + ((e.data.coalesced as number | undefined) ?? 1), 0)).toBe(2000);
+    const text = Array.from({ length: 2000 }, (_, i) => String(i % 10)).join('');
+    expect(deltas.map((e) => (e.data.params as { delta: string }).delta).join('')).toBe(text);
+    // The item/started pushed after delta 1000 sits exactly there.
+    const before = events.slice(
+      0,
+      events.findIndex((e) => e.type === 'runtime.item.started'),
+    );
+    expect(before.reduce((n, e) => n + ((e.data.coalesced as number | undefined) ?? 1), 0)).toBe(1001);
+    expect(events.at(-1)!.type).toBe('runtime.turn.completed');
+    // Delta-only batches skip the projector; every other event reaches it exactly once.
+    const seen = projected.flat();
+    expect(seen.filter((e) => !e.type.endsWith('.delta')).map((e) => e.type)).toEqual([
+      'runtime.item.started',
+      'runtime.turn.completed',
+    ]);
+    expect(projected.every((b) => b.some((e) => !e.type.endsWith('.delta')))).toBe(true);
+  });
+
+  it('stores one event per notification with coalescing off', async () => {
+    const { events } = await run(false);
+    expect(events.filter((e) => e.type === 'runtime.item.agentMessage.delta')).toHaveLength(2000);
+    expect(events.every((e) => !('coalesced' in e.data))).toBe(true);
+  });
+});
