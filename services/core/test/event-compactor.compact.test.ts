@@ -10,9 +10,6 @@ import {
 } from '../src';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db';
 
-// The machine is shared and slow: generous time, never a timed assertion.
-jest.setTimeout(60_000);
-
 let db: TestDatabase;
 let log: EventLog;
 const logger = createLogger('test', 'silent');

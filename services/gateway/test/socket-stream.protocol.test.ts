@@ -187,6 +187,19 @@ describe('socket.io stream protocol', () => {
     expect(c.socket.connected).toBe(true);
   });
 
+  it('bounds the threads one socket may name', async () => {
+    const c = client();
+    await c.waitFor((x) => x.framesNamed('ready').length > 0, 10_000, 'ready');
+    const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => `th-${from + i}`);
+    expect(await c.command('subscribe', { threads: ids(0, 1000) })).toMatchObject({ all: false });
+    const over = await c.command<{ error: { code: string; details: unknown } }>('subscribe', {
+      threads: ids(1000, 1),
+    });
+    expect(over.error).toMatchObject({ code: 'invalid_request', details: { subscribed: 1000, adding: 1 } });
+    // Naming an already subscribed thread again is not growth.
+    expect(await c.command('subscribe', { threads: ids(0, 5) })).toMatchObject({ all: false });
+  });
+
   it('sends the same envelopes as SSE for the same range', async () => {
     const head = (await log.state()).head;
     await log.append([ev('s', 'runtime.a', 1), ev('s', 'turn.b', 2)]);

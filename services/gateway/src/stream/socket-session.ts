@@ -20,6 +20,9 @@ export interface SessionOptions {
 
 type Ack = (reply: unknown) => void;
 
+/** Bounds the per-socket filter (each event is checked against it). */
+const MAX_THREADS = 1000;
+
 const encoder = new Encoder();
 /**
  * `events` frames are written straight to the engine as pre-encoded socket.io packets: encoded once per
@@ -106,7 +109,19 @@ export class SocketSession {
     }
     if (command === 'subscribe') {
       const cmd = parsed.data as z.output<typeof COMMANDS.subscribe>;
-      if (cmd.threads) for (const t of cmd.threads) this.#threads.add(t);
+      const adding = (cmd.threads ?? []).filter((t) => !this.#threads.has(t));
+      if (this.#threads.size + adding.length > MAX_THREADS) {
+        return this.#refuse(
+          ack,
+          command,
+          `at most ${MAX_THREADS} threads per socket; subscribe to all instead`,
+          {
+            subscribed: this.#threads.size,
+            adding: adding.length,
+          },
+        );
+      }
+      if (cmd.threads) for (const t of adding) this.#threads.add(t);
       else this.#all = true;
       if (cmd.types) this.#types = [...new Set(cmd.types)];
     } else {
