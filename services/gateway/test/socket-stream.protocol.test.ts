@@ -20,8 +20,8 @@ afterEach(() => {
   for (const c of clients.splice(0)) c.close();
 });
 afterAll(async () => {
-  await gw.stop();
-  await db.drop();
+  await gw?.stop();
+  await db?.drop();
 });
 
 const client = (opts: ConstructorParameters<typeof SocketStreamClient>[1] = {}) => {

@@ -18,9 +18,9 @@ beforeAll(async () => {
   gwB = await startGateway(db);
 });
 afterAll(async () => {
-  await gwA.stop();
-  await gwB.stop();
-  await db.drop();
+  await gwA?.stop();
+  await gwB?.stop();
+  await db?.drop();
 });
 
 const TOTAL = 5000;

@@ -40,8 +40,8 @@ beforeAll(async () => {
   expect(r.deleted).toBe(2);
 });
 afterAll(async () => {
-  await gw.stop();
-  await db.drop();
+  await gw?.stop();
+  await db?.drop();
 });
 
 describe('a cursor older than the retention', () => {

@@ -16,8 +16,8 @@ beforeAll(async () => {
   gw = await startGateway(db, { maxBufferedBytes: BOUND });
 });
 afterAll(async () => {
-  await gw.stop();
-  await db.drop();
+  await gw?.stop();
+  await db?.drop();
 });
 
 // ~30 MB: far more than the kernel's socket buffers on both ends can hide.
