@@ -8,7 +8,7 @@ export type OutStream = Writable & { isTTY?: boolean; columns?: number };
 /**
  * Everything the CLI prints goes through here. Results go to stdout (one JSON document with --json);
  * notes, progress and errors go to stderr, except that with --json an error is printed to stdout as
- * the API's `{error: {...}}` so a script reading stdout always gets one JSON document.
+ * the API's `{error: {...}}` on one line, so a script reading stdout always gets JSON.
  */
 export class Output {
   readonly json: boolean;
@@ -61,8 +61,9 @@ export class Output {
   /** The one place errors are printed. */
   error(err: CliError): void {
     if (this.json) {
+      // One line, so it is also the valid last line of an NDJSON stream (stream, chat).
       const doc: ErrorBody | unknown = isObject(err.body) ? err.body : err.toJSON();
-      this.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+      this.stdout.write(JSON.stringify(doc) + '\n');
       return;
     }
     const s = this.errStyle;
