@@ -151,7 +151,16 @@ export function fieldType(raw: JsonSchema): FieldType {
     }
   }
   const alts = schema.anyOf ?? schema.oneOf ?? [];
-  return { kind: 'json', nullable, acceptsString: alts.some((a) => a.type === 'string') };
+  // A union of strings (a uuid or `none`) is a string; its choices only when every branch has them.
+  if (alts.length && alts.every((a) => scalarKind(a) === 'string')) {
+    const t: FieldType = { kind: 'string', nullable };
+    const each = alts.map(choicesOf);
+    if (each.every(Boolean)) t.choices = each.flatMap((c) => c!);
+    return t;
+  }
+  // Any JSON value (`{}`): JSON when it parses, else the text as a string (`--value hello`).
+  const any = !schema.type && !alts.length && !schema.properties && schema.enum === undefined;
+  return { kind: 'json', nullable, acceptsString: any || alts.some((a) => a.type === 'string') };
 }
 
 const singular = (segment: string): string =>
@@ -173,7 +182,8 @@ function argDisplay(op: Operation, p: Param): string {
 function describe(type: FieldType, p: { required: boolean; description?: string | undefined }, d?: unknown) {
   const parts: string[] = [];
   if (p.description) parts.push(p.description);
-  if (type.kind === 'json') parts.push('JSON, or @file');
+  if (type.kind === 'json')
+    parts.push(type.acceptsString ? 'JSON or @file (other text is sent as a string)' : 'JSON, or @file');
   if (type.kind === 'array') parts.push('repeat for several');
   if (type.kind === 'integer' || type.kind === 'number') parts.push(type.kind);
   if (type.absolutePath) parts.push('absolute path (a relative one is resolved here)');
@@ -193,7 +203,9 @@ export function commandSpecOf(op: Operation): CommandSpec {
     required: boolean,
     desc?: string,
   ) => {
-    const type = fieldType(schema);
+    let type = fieldType(schema);
+    // A query value is text in the URL whatever its schema: no JSON parsing there.
+    if (where === 'query' && type.kind === 'json') type = { kind: 'string', nullable: false };
     let flag = kebab(field);
     if (taken.has(flag) || (type.kind === 'boolean' && taken.has(`no-${flag}`)))
       flag = `${where === 'query' ? 'query' : 'field'}-${flag}`;
@@ -285,7 +297,8 @@ export function coerceFlag(f: FlagSpec, raw: unknown, src: SourceReader): unknow
       try {
         return readJsonSource(s, label, src);
       } catch (e) {
-        if (t.acceptsString) return s;
+        // Inline text that is not JSON is a string where one is allowed; a bad @file/stdin is not.
+        if (t.acceptsString && s !== '-' && !s.startsWith('@')) return s;
         throw e;
       }
     }

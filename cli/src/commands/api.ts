@@ -21,6 +21,9 @@ const GROUP_DESCRIPTIONS: Record<string, string> = {
   jobs: 'Background jobs',
   extensions: 'Extensions: inventory, reload, audit',
   account: 'The runtime account: login, logout, rate limits',
+  runtime: 'Runtime passthroughs: models, config, apps, features, one-off commands, feedback',
+  mcp: 'MCP servers: status, reload, OAuth login',
+  skills: 'Skills: list, enable or disable',
   config: 'Runtime configuration',
   models: 'Models the runtime offers',
 };

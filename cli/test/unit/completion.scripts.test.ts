@@ -2,7 +2,14 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { loadDocument, operationsOf } from '../../src/api/openapi';
 import { runInProcess } from '../helpers/run';
+
+// The choices of `sessions create --approval-policy`, as the committed API description has them.
+const policies = (
+  operationsOf(loadDocument()).find((o) => o.id === 'sessions.create')!.body!.schema.properties!
+    .approvalPolicy!.enum as string[]
+).slice();
 
 /** Runs the generated bash completion for a command line, as bash would on Tab. */
 function complete(script: string, line: string): string[] {
@@ -32,21 +39,16 @@ describe('shell completion', () => {
   });
 
   it('completes commands, route groups and their actions', () => {
-    expect(complete(bash, 'cmgr se')).toEqual(['sessions']);
+    expect(complete(bash, 'cmgr sess')).toEqual(['sessions']);
     expect(complete(bash, 'cmgr sessions ')).toEqual(
       expect.arrayContaining(['create', 'list', 'ls', 'send-message', 'get']),
     );
-    expect(complete(bash, 'cmgr --json sessions s')).toEqual(['send-message', 'show']);
+    expect(complete(bash, 'cmgr --json sessions se')).toEqual(['send-message']);
   });
 
   it('completes flags, including global ones, and the choices of a flag', () => {
     expect(complete(bash, 'cmgr sessions create --app')).toEqual(['--approval-policy']);
-    expect(complete(bash, 'cmgr sessions create --approval-policy ')).toEqual([
-      'never',
-      'on-failure',
-      'on-request',
-      'untrusted',
-    ]);
+    expect(complete(bash, 'cmgr sessions create --approval-policy ')).toEqual([...policies].sort());
     expect(complete(bash, 'cmgr --profile prod sessions create --js')).toEqual(['--json']);
     expect(complete(bash, 'cmgr completion z')).toEqual([]);
   });
@@ -54,9 +56,7 @@ describe('shell completion', () => {
   it('prints a zsh script that completes the same way (checked where zsh is installed)', async () => {
     const r = await runInProcess(['completion', 'zsh']);
     expect(r.stdout).toMatch(/^#compdef cmgr codex-manager/);
-    expect(r.stdout).toContain(
-      "'_ sessions create --approval-policy' 'untrusted on-failure on-request never'",
-    );
+    expect(r.stdout).toContain(`'_ sessions create --approval-policy' '${policies.join(' ')}'`);
     if (spawnSync('zsh', ['--version']).status !== 0) return;
     const file = path.join(os.tmpdir(), `cmgr-completion-${process.pid}.zsh`);
     fs.writeFileSync(file, r.stdout);
@@ -75,7 +75,7 @@ describe('shell completion', () => {
     fs.rmSync(file, { force: true });
     expect(z.stderr).toBe('');
     const [choices, actions, value] = z.stdout.split('---\n').map((b) => b.split('\n').filter(Boolean));
-    expect(choices).toEqual(['untrusted', 'on-failure', 'on-request', 'never']);
+    expect(choices).toEqual(policies);
     expect(actions).toEqual(expect.arrayContaining(['create', 'list', 'ls', 'send-message']));
     expect(value).toEqual(['FILES']);
   });

@@ -54,6 +54,25 @@ describe('field types from JSON Schema', () => {
       acceptsString: true,
     });
     expect(fieldType({ type: 'string', pattern: '^\\/.*' })).toMatchObject({ absolutePath: true });
+    // A uuid or `none`: a string; both literal branches: their choices.
+    expect(
+      fieldType({
+        anyOf: [
+          { type: 'string', format: 'uuid' },
+          { type: 'string', const: 'none' },
+        ],
+      }),
+    ).toEqual({
+      kind: 'string',
+      nullable: false,
+    });
+    expect(fieldType({ oneOf: [{ const: 'a' }, { enum: ['b', 'c'] }] })).toEqual({
+      kind: 'string',
+      nullable: false,
+      choices: ['a', 'b', 'c'],
+    });
+    // Any JSON value: JSON when it parses, else a string.
+    expect(fieldType({})).toEqual({ kind: 'json', nullable: false, acceptsString: true });
   });
 });
 

@@ -34,6 +34,7 @@ const doc: OpenApiDocument = {
                   stream: { type: 'boolean' },
                   tags: { type: 'array', items: { type: 'integer' } },
                   controls: { type: 'object' },
+                  value: {},
                 },
                 required: ['text'],
               },
@@ -111,6 +112,15 @@ describe('requestOf', () => {
       text: 'inline',
       extra: 1,
     });
+  });
+
+  it('sends an any-JSON field as JSON when it parses, else as the text', () => {
+    const body = (value: string) => requestOf(send!, ['s'], { text: 'x', value }, src()).body;
+    expect(body('42')).toEqual({ text: 'x', value: 42 });
+    expect(body('{"a":[1]}')).toEqual({ text: 'x', value: { a: [1] } });
+    expect(body('hello world')).toEqual({ text: 'x', value: 'hello world' });
+    expect(body('@body.json')).toEqual({ text: 'x', value: { text: 'from file', model: 'm1' } });
+    expect(usage(() => body('@nope.json')).message).toMatch(/cannot read nope.json/);
   });
 
   it('rejects what the server would reject before sending: missing fields, bad numbers, bad JSON', () => {
