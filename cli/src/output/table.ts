@@ -8,6 +8,7 @@ const PREFERRED = [
   'id',
   'name',
   'title',
+  'displayName',
   'kind',
   'type',
   'status',
@@ -33,6 +34,8 @@ const PREFERRED = [
 
 /** Text columns are cut down to this width, no further, when a table must fit the terminal. */
 const MIN_TEXT_WIDTH = 12;
+/** More columns than this stop being readable; --json has everything. */
+const MAX_COLUMNS = 8;
 
 const isScalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
 const isIdColumn = (k: string) => k === 'id' || /Id$/.test(k);
@@ -71,6 +74,7 @@ export function chooseColumns(rows: Record<string, unknown>[], maxWidth: number)
     // Ids count at full width; other columns at the width they can be cut down to.
     const natural = Math.max(headerOf(k).length, ...rows.map((r) => visibleLength(cellText(r[k]))));
     const w = isIdColumn(k) ? natural : Math.min(natural, MIN_TEXT_WIDTH);
+    if (cols.length >= MAX_COLUMNS) break;
     if (cols.length > 0 && width + w + 2 > maxWidth) continue;
     cols.push(k);
     width += w + 2;

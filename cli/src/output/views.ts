@@ -48,6 +48,18 @@ export function renderBody(body: unknown, ctx: ViewContext, operationId?: string
     if (isRows(only)) return renderTable(only, ctx.style, ctx.width);
     if (isObject(only)) return renderObject(only, ctx, '');
   }
+  // One list plus paging scalars (`{data: [...], nextCursor}`) → the table, then what is set.
+  const lists = entries.filter(([, v]) => isRows(v));
+  if (lists.length === 1 && entries.every(([, v]) => isRows(v) || !(isObject(v) || Array.isArray(v)))) {
+    const footer = entries
+      .filter(([, v]) => !isRows(v) && v !== null && v !== undefined)
+      .map(([k, v]) =>
+        ctx.style.dim(k === 'nextCursor' ? `more: add --cursor ${cellText(v)}` : `${k}: ${cellText(v)}`),
+      );
+    return [renderTable(lists[0]![1] as Record<string, unknown>[], ctx.style, ctx.width), ...footer].join(
+      '\n',
+    );
+  }
   const out: string[] = [];
   const scalars = entries.filter(([, v]) => !isObject(v) && !isRows(v));
   if (scalars.length) out.push(renderObject(Object.fromEntries(scalars), ctx, ''));

@@ -35,6 +35,14 @@ describe('human views of responses', () => {
     );
   });
 
+  it('shows a page of a list as the table with the cursor for the next page', () => {
+    const rows = [{ id: 'm1', displayName: 'Model one' }];
+    expect(renderBody({ data: rows, nextCursor: 'c2' }, ctx)).toBe(
+      'ID  DISPLAY NAME\nm1  Model one\nmore: add --cursor c2',
+    );
+    expect(renderBody({ data: rows, nextCursor: null }, ctx)).toBe('ID  DISPLAY NAME\nm1  Model one');
+  });
+
   it('says (none) for an empty list and prints text bodies as they are', () => {
     expect(renderBody({ sessions: [] }, ctx)).toBe('(none)');
     expect(renderBody('# HELP x\nx 1\n', ctx)).toBe('# HELP x\nx 1');
