@@ -11,11 +11,20 @@ jest.setTimeout(240_000);
 
 const ops = new Set(operationsOf(loadDocument()).map((o) => o.id));
 const when = (...ids: string[]) => (ids.every((id) => ops.has(id)) ? it : it.skip);
+// No stack to start when none of these routes exists yet.
+const anyGroup = [
+  'projects.create',
+  'controls.setSession',
+  'runtime.models',
+  'jobs.list',
+  'sessions.interrupt',
+].some((id) => ops.has(id));
 
 let stack: Stack;
 let cli: Cli;
 let run: Cli['run'];
 beforeAll(async () => {
+  if (!anyGroup) return;
   stack = await startStack('cli_groups');
   cli = new Cli({ CM_URL: stack.url });
   run = cli.run.bind(cli);
