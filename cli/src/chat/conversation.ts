@@ -87,6 +87,8 @@ export class Conversation {
     let markReady!: () => void;
     const ready = new Promise<void>((r) => (markReady = r));
     const queue = new AsyncQueue<EventEnvelope>();
+    // A stream refused before it was ready (a bad token, a bad cursor): never send the message then.
+    let streamError: unknown = undefined;
     const reader = (async () => {
       try {
         for await (const ev of stream.events()) {
@@ -103,6 +105,7 @@ export class Conversation {
         }
         queue.end();
       } catch (e) {
+        streamError = e;
         queue.fail(e);
         markReady();
       }
@@ -119,6 +122,7 @@ export class Conversation {
     });
     try {
       await ready;
+      if (streamError !== undefined) throw coerceError(streamError, { url: ctx.client().baseUrl });
       if (abort.signal.aborted) throw new CliError('interrupted', 'stopped before sending', { exitCode: 1 });
       const sent = await ctx.client().call(this.#sendRequest(text));
       turnId = (sent.body as { turn?: { id?: string } }).turn?.id;

@@ -90,5 +90,12 @@ describe('with an API token required', () => {
     const chat = await cli.run(['chat', 'new', 'scn:text with a token'], { env });
     expect(chat.code).toBe(0);
     expect(chat.stdout).toBe('Hello from the scripted model.\n');
+    // Without the token the stream is refused first, and the message is never sent.
+    const id = /^session (\S+)$/m.exec(chat.stderr)![1]!;
+    const refused = await cli.run(['--json', 'chat', id, 'scn:text not sent']);
+    expect(refused.code).toBe(5);
+    const turns = (await cli.run(['--json', 'sessions', 'get', id], { env })).json<{ turns: unknown[] }>()
+      .turns;
+    expect(turns).toHaveLength(1);
   });
 });
