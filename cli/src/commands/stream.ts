@@ -86,7 +86,11 @@ export function streamCommand(deps: CliDeps): Command {
           ctx.out.write(
             ctx.out.json
               ? JSON.stringify(e) + '\n'
-              : describeEvent(e, ctx.out.style, { showThread: o.thread.length !== 1 }) + '\n',
+              : describeEvent(e, ctx.out.style, {
+                  showThread: o.thread.length !== 1,
+                  // Cut to the terminal's width; piped output keeps whole lines.
+                  width: ctx.out.stdout.isTTY ? ctx.out.stdout.columns : undefined,
+                }) + '\n',
           );
           if (o.limit !== undefined && ++count >= o.limit) break;
         }

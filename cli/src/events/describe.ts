@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '../api/event-stream';
-import type { Style } from '../output/style';
+import { visibleLength, type Style } from '../output/style';
 
 /**
  * One line per event for `cmgr stream`: seq, local time, type, thread and a short summary picked per
@@ -69,7 +69,12 @@ export function summarize(e: EventEnvelope): string {
 
 const two = (n: number, w = 2) => String(n).padStart(w, '0');
 
-export function describeEvent(e: EventEnvelope, style: Style, opts: { showThread: boolean }): string {
+/** One line; with `width` (a terminal), the summary is cut so the line does not wrap. */
+export function describeEvent(
+  e: EventEnvelope,
+  style: Style,
+  opts: { showThread: boolean; width?: number | undefined },
+): string {
   const t = new Date(e.ts);
   const time = Number.isNaN(t.getTime())
     ? e.ts
@@ -82,5 +87,11 @@ export function describeEvent(e: EventEnvelope, style: Style, opts: { showThread
         ? style.cyan
         : style.yellow;
   const thread = opts.showThread && e.threadId ? ` ${style.dim(e.threadId.slice(0, 8))}` : '';
-  return `${style.dim(String(e.seq).padStart(6))} ${style.dim(time)} ${color(e.type)}${thread} ${summarize(e)}`.trimEnd();
+  const head = `${style.dim(String(e.seq).padStart(6))} ${style.dim(time)} ${color(e.type)}${thread}`;
+  let summary = summarize(e);
+  if (opts.width) {
+    const room = Math.max(10, opts.width - visibleLength(head) - 1);
+    if ([...summary].length > room) summary = [...summary].slice(0, room - 1).join('') + '…';
+  }
+  return `${head} ${summary}`.trimEnd();
 }
