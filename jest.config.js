@@ -19,12 +19,16 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/services/*/test/**/*.test.ts', '<rootDir>/ops/**/test/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/services/*/test/**/*.test.ts',
+        '<rootDir>/ops/**/test/**/*.test.ts',
+        '<rootDir>/cli/test/unit/**/*.test.ts',
+      ],
     },
     {
       ...common,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/cli/test/e2e/**/*.test.ts'],
       slowTestThreshold: 30,
     },
   ],
