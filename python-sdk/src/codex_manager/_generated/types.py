@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 if sys.version_info >= (3, 11):
     from typing import NotRequired
-else:  # annotations stay strings (PEP 563)
-    NotRequired = Any
+elif TYPE_CHECKING:  # 3.10 never evaluates these annotations (PEP 563): only checkers need it
+    from typing_extensions import NotRequired
 
 __all__ = [
     "Session",
