@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -118,3 +119,22 @@ def test_a_server_error_on_connect_is_retried(stub: StubServer, which: str) -> N
         [error(503, "service_unavailable"), Reply(200, sse=held_open([ready(1, 1), event(2)]))],
     )
     assert read(stub.url, which, 1) == ([2], 1)
+
+
+def test_closing_a_stream_still_waiting_for_headers_stops_its_reader(stub: StubServer) -> None:
+    gate = threading.Event()
+
+    def never_answer(rec: Recorded, m: object) -> Reply:
+        gate.wait(60)
+        return error(503, "runtime_unavailable")
+
+    stub.route("GET", "/api/stream", never_answer)
+    try:
+        with CodexManager(stub.url) as cm:
+            stream = cm.stream.events().start()
+            while not stub.requests:
+                time.sleep(0.01)
+            stream.close()
+            assert stream._thread is not None and not stream._thread.is_alive()
+    finally:
+        gate.set()

@@ -10,6 +10,7 @@ import ssl
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from ._http import (
@@ -117,16 +118,21 @@ class SyncTransport:
             raise failure from e
 
     def open_stream(
-        self, req: PreparedRequest, timeout: float
+        self,
+        req: PreparedRequest,
+        timeout: float,
+        on_connection: Callable[[http.client.HTTPConnection], None] = lambda _: None,
     ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
         """Connects and returns the open response of a `text/event-stream` request. `timeout` is the
-        longest silence tolerated on the socket before it counts as dead."""
+        longest silence tolerated on the socket before it counts as dead. `on_connection` gets the
+        connection before it connects, so another thread can cut it while it waits for headers."""
         scheme, host, port = url_parts(req.url)
         conn: http.client.HTTPConnection
         if scheme == "https":
             conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=self._ssl)
         else:
             conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        on_connection(conn)
         try:
             conn.request(req.method, req.target, body=req.body, headers=req.headers)
             resp = conn.getresponse()

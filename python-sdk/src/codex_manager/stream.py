@@ -270,9 +270,17 @@ class EventStream:
 
     def _read_once(self) -> End | None:
         req = self._prepare(self._cursor.connect_headers())
-        conn, resp = self._transport.open_stream(req, self._read_timeout)
-        with self._lock:
-            self._conn = conn
+
+        def register(conn: http.client.HTTPConnection) -> None:
+            with self._lock:
+                self._conn = conn
+
+        try:
+            conn, resp = self._transport.open_stream(req, self._read_timeout, register)
+        except BaseException:
+            with self._lock:
+                self._conn = None
+            raise
         try:
             if self._closed.is_set():
                 return None
