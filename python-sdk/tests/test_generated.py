@@ -153,3 +153,13 @@ def test_the_request_helpers_routes_agree_with_the_generated_table() -> None:
                 declared.path_params,
             ), op_id
             assert set(declared.query_params) <= set(generated.query_params), op_id
+
+
+def test_literal_types_are_python_source() -> None:
+    from tools_generate import Types
+
+    assert Types().expr({"enum": [True, "a", 1, None]}, ["X"]) == 'Literal[True, "a", 1, None]'
+    assert Types().expr({"const": False}, ["X"]) == "Literal[False]"
+    assert Types().expr({"type": ["string", "null"]}, ["X"]) == "str | None"
+    counts = {"type": "object", "additionalProperties": {"type": "integer"}}
+    assert Types().expr(counts, ["X"]) == "dict[str, int]"

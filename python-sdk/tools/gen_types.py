@@ -33,6 +33,11 @@ def singular(word: str) -> str:
     return word
 
 
+def literal(value: Any) -> str:
+    """A JSON value as Python source for `Literal[...]` (true -> True, "a" -> "a")."""
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
 def is_error_schema(schema: dict[str, Any]) -> bool:
     return set(schema.get("properties", {})) == {"error"}
 
@@ -48,9 +53,9 @@ class Types:
         if not isinstance(schema, dict) or not schema:
             return "Any"
         if "const" in schema:
-            return f"Literal[{json.dumps(schema['const'])}]"
+            return f"Literal[{literal(schema['const'])}]"
         if "enum" in schema:
-            return "Literal[" + ", ".join(json.dumps(v) for v in schema["enum"]) + "]"
+            return "Literal[" + ", ".join(literal(v) for v in schema["enum"]) + "]"
         for combo in ("anyOf", "oneOf"):
             if combo in schema:
                 return self._union([self.expr(s, names, arg=arg) for s in schema[combo]])
