@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 
 __all__ = ["SSEDecoder", "SSEMessage"]
+
+_EOL = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -39,20 +42,19 @@ class SSEDecoder:
         if self._skip_lf and text.startswith("\n"):
             text = text[1:]
         self._skip_lf = False
-        self._buffer += text
+        buffer = self._buffer + text
         out: list[SSEMessage] = []
-        while True:
-            cut = _line_end(self._buffer)
-            if cut is None:
-                break
-            end, width = cut
-            line = self._buffer[:end]
-            if width == 1 and self._buffer[end] == "\r" and end + 1 == len(self._buffer):
+        pos = 0
+        # One pass with a moving index: slicing the rest of the buffer after every line would copy
+        # a 64 KiB chunk hundreds of times.
+        for end in _EOL.finditer(buffer):
+            if end.group() == "\r" and end.end() == len(buffer):
                 self._skip_lf = True  # a CR at the end of the chunk may be half of a CRLF
-            self._buffer = self._buffer[end + width :]
-            message = self._line(line)
+            message = self._line(buffer[pos : end.start()])
+            pos = end.end()
             if message is not None:
                 out.append(message)
+        self._buffer = buffer[pos:]
         return out
 
     def _line(self, line: str) -> SSEMessage | None:
@@ -83,16 +85,3 @@ class SSEDecoder:
         message = SSEMessage(self._event or "message", "\n".join(self._data), self._id, self._retry)
         self._event, self._data, self._id, self._retry = "", [], None, None
         return message
-
-
-def _line_end(buffer: str) -> tuple[int, int] | None:
-    """Index and width of the first line terminator, or None when the line is incomplete."""
-    cr = buffer.find("\r")
-    lf = buffer.find("\n")
-    if cr == -1 and lf == -1:
-        return None
-    if cr == -1 or (lf != -1 and lf < cr):
-        return lf, 1
-    if cr + 1 < len(buffer) and buffer[cr + 1] == "\n":
-        return cr, 2
-    return cr, 1
