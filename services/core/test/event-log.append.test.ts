@@ -1,6 +1,9 @@
 import { EventLog, type NewEvent } from '../src';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db';
 
+// The concurrency case takes ~4.5 s on a loaded 2-core machine: jest's 5 s default is too tight.
+jest.setTimeout(60_000);
+
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase('event_log');
