@@ -1,4 +1,3 @@
-import path from 'node:path';
 import express, { type Express } from 'express';
 import type { CommandBus, IdempotencyStore, Logger, Pool } from '@codex-manager/core';
 import { requireToken } from './http/auth';
@@ -7,6 +6,7 @@ import { idempotency } from './http/idempotency';
 import { openApiDocument } from './http/openapi';
 import { mount, route, type RouteSpec } from './http/route';
 import { requestSpan } from './http/tracing';
+import { webRoutes } from './http/web';
 import { Metrics } from './metrics';
 import { healthRoutes } from './routes/health';
 import { sessionRoutes } from './routes/sessions';
@@ -25,6 +25,7 @@ export interface AppDeps {
   commandTimeoutMs: number;
   defaultCwd: string | undefined;
   heartbeatStaleMs: number;
+  /** The built dashboard (web/dist). */
   webRoot: string;
 }
 
@@ -74,7 +75,6 @@ export function createApp(deps: AppDeps): Express {
   api.use(notFoundRoute);
   api.use(errorHandler(deps.log));
   app.use('/api', api);
-  app.use(express.static(deps.webRoot, { index: 'index.html', maxAge: '1h' }));
-  app.get('/{*path}', (_req, res) => res.sendFile(path.join(deps.webRoot, 'index.html')));
+  app.use(webRoutes(deps.webRoot));
   return app;
 }

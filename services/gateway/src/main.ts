@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     commandTimeoutMs: config.commandTimeoutMs,
     defaultCwd: config.defaultCwd,
     heartbeatStaleMs: config.heartbeatStaleMs,
-    webRoot: path.resolve(__dirname, '../../../web/public'),
+    webRoot: path.resolve(__dirname, '../../../web/dist'),
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {

@@ -35,7 +35,7 @@ beforeAll(async () => {
     commandTimeoutMs: 300,
     defaultCwd: undefined,
     heartbeatStaleMs: 10_000,
-    webRoot: `${__dirname}/../../../web/public`,
+    webRoot: `${__dirname}/../../../web/dist`,
   });
   server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
