@@ -34,6 +34,19 @@ export default tseslint.config(
     },
   },
   {
+    // Extensions are plain ES modules run by Node.
+    files: ['extensions/**/*.mjs'],
+    languageOptions: {
+      globals: {
+        AbortController: 'readonly',
+        URL: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',

@@ -38,7 +38,17 @@ function serviceEnv(
   };
   if (codexHome) env.CODEX_HOME = codexHome;
   if (config.apiToken) env.CM_API_TOKEN = config.apiToken;
+  if (config.apiTokens?.length)
+    env.CM_API_TOKENS = config.apiTokens.map((t) => `${t.role}:${t.token}`).join(',');
+  env.CM_QUEUE_ENABLED = String(config.queueEnabled);
+  env.CM_QUEUE_CONCURRENCY = String(config.queueConcurrency);
+  env.CM_QUEUE_MAX_PENDING = String(config.queueMaxPending);
+  env.CM_EXTENSION_ROOTS = config.extensionRoots.join(path.delimiter);
+  env.CM_BUNDLED_EXTENSIONS = String(config.bundledExtensions);
+  env.CM_EXTENSION_TRUST = config.extensionTrust;
+  env.CM_EXTENSION_TIMEOUT_MS = String(config.extensionTimeoutMs);
   if (config.otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = config.otlpEndpoint;
+  env.CM_LOCK_DEFAULTS = String(config.lockDefaults);
   return env;
 }
 
@@ -131,9 +141,8 @@ async function main(): Promise<void> {
     const url = await Promise.race([urlKnown, new Promise<null>((r) => setTimeout(() => r(null), 60_000))]);
     if (!url)
       throw new Error(`the gateway did not start; see ${path.join(config.dataDir, 'logs', 'gateway.log')}`);
-    const headers: Record<string, string> = config.apiToken
-      ? { authorization: `Bearer ${config.apiToken}` }
-      : {};
+    const healthToken = config.apiToken ?? config.apiTokens?.[0]?.token;
+    const headers: Record<string, string> = healthToken ? { authorization: `Bearer ${healthToken}` } : {};
     const health = await waitHealthy(url, 60_000, headers);
     if (!health.ok) {
       say(`not healthy after 60 s: ${JSON.stringify(health.body)}`);

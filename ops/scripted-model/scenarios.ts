@@ -27,6 +27,8 @@ interface ScenarioContext {
   /** Text after `scn:<name>:`, e.g. `50x200` for `scn:slow:50x200`. */
   arg: string | undefined;
   tools: ToolSpec[];
+  /** The rest of the message after the marker (`scn:echo <text>` replies with `<text>`). */
+  rest: string;
 }
 
 type Scenario = (ctx: ScenarioContext) => Reply;
@@ -170,6 +172,8 @@ export const SCENARIOS: Record<string, Scenario> = {
     const deltas = Array.from({ length: positiveInt(n, 50, MAX_DELTAS) }, (_, i) => `tick${i} `);
     return stream([{ type: 'message', deltas, intervalMs: positiveInt(ms, 200) }]);
   },
+  // Replies with the rest of the message verbatim: lets a test script any reply, e.g. JSON.
+  echo: ({ rest }) => say(rest.trim() === '' ? 'NONE' : rest.trim()),
   flood: ({ arg }) => {
     const deltas = Array.from({ length: positiveInt(arg, 1000, MAX_DELTAS) }, (_, i) => String(i % 10));
     return stream([{ type: 'message', deltas }]);
@@ -208,9 +212,17 @@ export function latestUserText(input: InputItem[]): string {
   return '';
 }
 
-export function parseMarker(text: string): { name: string; arg: string | undefined } | null {
-  const m = MARKER.exec(text);
-  return m?.[1] ? { name: m[1], arg: m[2] } : null;
+/**
+ * The first marker outside quoted lines (`> …`): a message that quotes an earlier one, as worker
+ * instructions do, must not replay that message's scenario.
+ */
+export function parseMarker(text: string): { name: string; arg: string | undefined; rest: string } | null {
+  const own = text
+    .split('\n')
+    .filter((l) => !/^\s*>/.test(l))
+    .join('\n');
+  const m = MARKER.exec(own);
+  return m?.[1] ? { name: m[1], arg: m[2], rest: own.slice(m.index + m[0].length) } : null;
 }
 
 /** The model's answer to one request: a tool follow-up, a named scenario, or the greeting. */
@@ -226,5 +238,5 @@ export function planReply(req: ResponsesRequest): Reply {
   const scenario = SCENARIOS[marker.name];
   if (!scenario)
     return say(`Unknown scenario scn:${marker.name}. Known: ${Object.keys(SCENARIOS).join(', ')}.`);
-  return scenario({ arg: marker.arg, tools: req.tools ?? [] });
+  return scenario({ arg: marker.arg, tools: req.tools ?? [], rest: marker.rest });
 }

@@ -474,6 +474,20 @@ describe('scripted model request handling', () => {
     });
   });
 
+  test('scn:echo replies with the rest of the message; quoted lines never pick a scenario', () => {
+    const text = (r: ReturnType<typeof planReply>) => {
+      const message = r.kind === 'stream' ? r.output.find((o) => o.type === 'message') : undefined;
+      return message?.type === 'message' ? message.deltas.join('') : null;
+    };
+    expect(text(planReply({ input: [user('scn:echo {"a": 1}\nsecond line')] }))).toBe(
+      '{"a": 1}\nsecond line',
+    );
+    expect(text(planReply({ input: [user('scn:echo')] }))).toBe('NONE');
+    const quoting = planReply({ input: [user('Suggest the next request.\n> scn:exec\n> scn:http500')] });
+    expect(quoting.kind).toBe('stream');
+    expect(text(quoting)).toMatch(/^Hi! You said/);
+  });
+
   test('an unknown scenario names the known ones', () => {
     const reply = planReply({ input: [user('scn:nope')] });
     expect(

@@ -16,6 +16,8 @@ export interface ConfigOption {
   env: string;
   description: string;
   default?: string;
+  /** A switch: `--flag` alone turns it on. */
+  boolean?: true;
 }
 
 const bool = z
@@ -29,6 +31,10 @@ const schema = z.object({
   host: z.string().min(1),
   port: int(0, 65535),
   apiToken: z.string().min(16, 'the API token must be at least 16 characters').optional(),
+  apiTokens: z
+    .string()
+    .transform((v, ctx) => parseRoleTokens(v, ctx))
+    .optional(),
   apiTokenFile: z.string().min(1).optional(),
   codexBin: z.string().min(1).optional(),
   codexHome: z.string().min(1).optional(),
@@ -44,7 +50,41 @@ const schema = z.object({
   instanceId: z.string().min(1).optional(),
   parentPid: z.coerce.number().int().positive().optional(),
   demo: bool,
+  lockDefaults: bool,
+  queueEnabled: bool,
+  queueConcurrency: int(1, 64),
+  queueMaxPending: int(1, 1_000_000),
+  extensionRoots: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(path.delimiter).filter((p) => p.length > 0))
+    .pipe(z.array(z.string().startsWith('/', 'each extension root must be an absolute path'))),
+  bundledExtensions: bool,
+  extensionTrust: z.enum(['disabled', 'warn', 'enforced']),
+  extensionTimeoutMs: int(10, 600_000),
 });
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** `viewer:<token>,operator:<token>` → role/token pairs (each token at least 16 characters). */
+function parseRoleTokens(v: string, ctx: z.RefinementCtx): { role: Role; token: string }[] {
+  const out: { role: Role; token: string }[] = [];
+  for (const part of v
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const i = part.indexOf(':');
+    const role = part.slice(0, i) as Role;
+    const token = part.slice(i + 1);
+    if (i < 0 || !ROLES.includes(role)) {
+      ctx.addIssue({ code: 'custom', message: 'each entry must be <viewer|operator|admin>:<token>' });
+    } else if (token.length < 16) {
+      ctx.addIssue({ code: 'custom', message: `the ${role} token must be at least 16 characters` });
+    } else out.push({ role, token });
+  }
+  return out;
+}
 
 export type RawConfig = z.input<typeof schema>;
 export type ResolvedConfig = z.output<typeof schema>;
@@ -82,7 +122,15 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     key: 'apiToken',
     flag: 'api-token',
     env: 'CM_API_TOKEN',
-    description: 'Bearer token required on every API call and stream when set (min. 16 characters).',
+    description:
+      'Bearer token required on every API call and stream when set (min. 16 characters); it has the admin role.',
+  },
+  {
+    key: 'apiTokens',
+    flag: 'api-tokens',
+    env: 'CM_API_TOKENS',
+    description:
+      'More bearer tokens with a role each: `viewer:<token>,operator:<token>,admin:<token>` (comma-separated).',
   },
   {
     key: 'apiTokenFile',
@@ -185,6 +233,66 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     env: 'CM_DEMO',
     description: 'Use the scripted model so every flow works offline (launcher only).',
     default: 'false',
+    boolean: true,
+  },
+  {
+    key: 'lockDefaults',
+    flag: 'lock-defaults',
+    env: 'CM_LOCK_DEFAULTS',
+    description:
+      "Lock the default scope: writes to default controls and settings and to the runtime's config answer 423.",
+    default: 'false',
+    boolean: true,
+  },
+  {
+    key: 'queueEnabled',
+    flag: 'queue-enabled',
+    env: 'CM_QUEUE_ENABLED',
+    description: 'Run background jobs. `false`: the queue-worker idles and enqueue routes answer 503.',
+    default: 'true',
+  },
+  {
+    key: 'queueConcurrency',
+    flag: 'queue-concurrency',
+    env: 'CM_QUEUE_CONCURRENCY',
+    description: 'Jobs one queue-worker runs at the same time.',
+    default: '4',
+  },
+  {
+    key: 'queueMaxPending',
+    flag: 'queue-max-pending',
+    env: 'CM_QUEUE_MAX_PENDING',
+    description: 'Unfinished jobs (queued, running, retrying) beyond which enqueueing answers 429.',
+    default: '500',
+  },
+  {
+    key: 'extensionRoots',
+    flag: 'extension-roots',
+    env: 'CM_EXTENSION_ROOTS',
+    description:
+      'More folders to discover extensions in, separated by `:` (absolute paths), after the bundled `extensions/`.',
+  },
+  {
+    key: 'bundledExtensions',
+    flag: 'bundled-extensions',
+    env: 'CM_BUNDLED_EXTENSIONS',
+    description: 'Load the bundled extensions from `extensions/`.',
+    default: 'true',
+  },
+  {
+    key: 'extensionTrust',
+    flag: 'extension-trust',
+    env: 'CM_EXTENSION_TRUST',
+    description:
+      'What an extension calling an action it did not declare gets: `enforced` (refused), `warn` (allowed, recorded), `disabled` (no check).',
+    default: 'enforced',
+  },
+  {
+    key: 'extensionTimeoutMs',
+    flag: 'extension-timeout-ms',
+    env: 'CM_EXTENSION_TIMEOUT_MS',
+    description: 'How long one extension handler may run for one event before it counts as failed.',
+    default: '5000',
   },
 ];
 
@@ -210,7 +318,7 @@ export function loadConfig(input: LoadConfigInput = {}): {
 } {
   const env = input.env ?? process.env;
   const options: Record<string, { type: 'string' | 'boolean' }> = { ...input.extraFlags };
-  for (const o of CONFIG_OPTIONS) options[o.flag] = { type: o.key === 'demo' ? 'boolean' : 'string' };
+  for (const o of CONFIG_OPTIONS) options[o.flag] = { type: o.boolean ? 'boolean' : 'string' };
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({ args: input.argv ?? [], options, strict: true, allowPositionals: false })
@@ -267,7 +375,7 @@ function readOrCreateToken(file: string): string {
  */
 export function assertSafeBind(config: ResolvedConfig): void {
   const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.host);
-  if (!loopback && config.apiToken === undefined) {
+  if (!loopback && config.apiToken === undefined && (config.apiTokens ?? []).length === 0) {
     throw new ConfigError([
       `CM_HOST / --host: refusing to bind ${config.host} without an API token: set CM_API_TOKEN (or CM_API_TOKEN_FILE) or bind 127.0.0.1`,
     ]);

@@ -20,6 +20,10 @@ export const ErrorCode = {
   runtimeError: 'runtime_error',
   notSupported: 'not_supported',
   commandTimeout: 'command_timeout',
+  queueFull: 'queue_full',
+  queueUnavailable: 'queue_unavailable',
+  extensionReloadFailed: 'extension_reload_failed',
+  serviceUnavailable: 'service_unavailable',
   internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -42,6 +46,10 @@ const STATUS: Record<ErrorCode, number> = {
   runtime_error: 502,
   not_supported: 501,
   command_timeout: 504,
+  queue_full: 429,
+  queue_unavailable: 503,
+  extension_reload_failed: 422,
+  service_unavailable: 503,
   internal_error: 500,
 };
 

@@ -1,13 +1,81 @@
-import { bootService } from '@codex-manager/core';
+import path from 'node:path';
+import {
+  BUILTIN_JOB_TYPES,
+  CommandBus,
+  EventLog,
+  EventTranscriptRows,
+  JobQueue,
+  NoApprovals,
+  NoSettings,
+  bootService,
+} from '@codex-manager/core';
+import { Dispatcher } from './dispatcher';
+import { ExtensionHost } from './host';
+import { Inventory } from './inventory';
+import { ReloadWorker } from './reloads';
 
-/**
- * The extension-host connects, heartbeats and stops cleanly. Its work (see docs/architecture.md) arrives with
- * the queue and extension capabilities.
- */
+/** The bundled extensions ship in the repository's `extensions/` folder. */
+const BUNDLED = path.resolve(__dirname, '../../../extensions');
+
 async function main(): Promise<void> {
-  const { log, heartbeat } = await bootService('extension-host');
-  await heartbeat.set('running');
-  log.info('extension-host started');
+  const { config, log, pool, notifier, heartbeat, releasers } = await bootService('extension-host');
+  const events = new EventLog(pool);
+  const bus = new CommandBus(pool, notifier);
+  await bus.start();
+  releasers.add('command-bus', () => bus.stop());
+  const queue = await JobQueue.start({
+    pool,
+    types: BUILTIN_JOB_TYPES,
+    enabled: config.queueEnabled,
+    maxPending: config.queueMaxPending,
+    source: 'extension-host',
+    log,
+  });
+  releasers.add('queue', () => queue.stop());
+
+  const inventory = new Inventory(pool, config.extensionTrust, log);
+  inventory.start();
+  releasers.add('inventory', () => inventory.stop());
+  const dispatcher = new Dispatcher(pool, notifier, events, log);
+  const host = new ExtensionHost({
+    roots: [
+      ...(config.bundledExtensions ? [{ dir: BUNDLED, origin: 'bundled' }] : []),
+      ...config.extensionRoots.map((dir) => ({ dir, origin: dir })),
+    ],
+    dispatcher,
+    inventory,
+    actionDeps: {
+      pool,
+      bus,
+      queue: queue.enabled ? queue : null,
+      transcript: new EventTranscriptRows(pool),
+      settings: new NoSettings(),
+      approvals: new NoApprovals(),
+      commandTimeoutMs: config.commandTimeoutMs,
+    },
+    trust: config.extensionTrust,
+    timeoutMs: config.extensionTimeoutMs,
+    log,
+  });
+  const summary = await host.start();
+  await dispatcher.start();
+  releasers.add('dispatcher', () => dispatcher.stop());
+  const reloads = new ReloadWorker(pool, notifier, events, host, log);
+  await reloads.start();
+  releasers.add('reloads', () => reloads.stop());
+  await heartbeat.set('running', {
+    trust: config.extensionTrust,
+    extensions: summary.active.map((e) => e.name),
+  });
+  await events.append([{ type: 'extension.host.started', source: 'extension-host', data: { ...summary } }]);
+  log.info(
+    {
+      active: summary.active.length,
+      incompatible: summary.incompatible.length,
+      invalid: summary.invalid.length,
+    },
+    'extension-host started',
+  );
 }
 
 main().catch((e) => {

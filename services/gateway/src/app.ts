@@ -1,15 +1,25 @@
 import express, { type Express } from 'express';
-import type { CommandBus, IdempotencyStore, Logger, Pool } from '@codex-manager/core';
+import type { CommandBus, IdempotencyStore, JobQueue, Logger, Pool } from '@codex-manager/core';
 import { requireToken } from './http/auth';
 import { errorHandler, notFoundRoute } from './http/errors';
 import { idempotency } from './http/idempotency';
 import { openApiDocument } from './http/openapi';
 import { mount, route, type RouteSpec } from './http/route';
+import { tokenTable, type TokenEntry } from './http/roles';
 import { requestSpan } from './http/tracing';
 import { webRoutes } from './http/web';
 import { Metrics } from './metrics';
 import { healthRoutes } from './routes/health';
+import { capabilityRoutes } from './routes/capabilities';
+import { controlsRoutes } from './routes/controls';
+import { projectRoutes } from './routes/projects';
+import { runtimeRoutes } from './routes/runtime';
+import { sessionTurnRoutes } from './routes/session-turns';
+import { extensionRoutes } from './routes/extensions';
+import { jobRoutes } from './routes/jobs';
 import { sessionRoutes } from './routes/sessions';
+import { settingsRoutes } from './routes/settings';
+import { transcriptRoutes } from './routes/transcript';
 import type { EventHub } from './stream/event-hub';
 import { streamRoutes } from './stream/sse';
 
@@ -22,8 +32,14 @@ export interface AppDeps {
   idempotencyStore: IdempotencyStore;
   log: Logger;
   apiToken: string | undefined;
+  /** `CM_API_TOKENS`: more tokens, each with a role (`CM_API_TOKEN` is admin). */
+  apiTokens?: TokenEntry[] | undefined;
+  /** The job queue; absent or off: job changes answer 503. */
+  queue?: JobQueue | null;
   commandTimeoutMs: number;
   defaultCwd: string | undefined;
+  /** Default-scope writes answer 423 (CM_LOCK_DEFAULTS). */
+  lockDefaults: boolean;
   heartbeatStaleMs: number;
   /** The built dashboard (web/dist). */
   webRoot: string;
@@ -44,6 +60,15 @@ function buildApi(deps: AppDeps): { routes: RouteSpec[]; metrics: Metrics } {
     ...metrics.routes(),
     ...healthRoutes({ pool: deps.pool, staleMs: deps.heartbeatStaleMs, hubHead: () => deps.hub.head }),
     ...sessionRoutes(deps),
+    ...sessionTurnRoutes(deps),
+    ...transcriptRoutes(deps),
+    ...projectRoutes(deps),
+    ...controlsRoutes(deps),
+    ...settingsRoutes(deps),
+    ...runtimeRoutes(deps),
+    ...capabilityRoutes(deps),
+    ...jobRoutes(deps),
+    ...extensionRoutes(deps),
     ...streamRoutes(deps.hub, { pingMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 }),
   ];
   routes.push(
@@ -68,7 +93,7 @@ export function createApp(deps: AppDeps): Express {
   const { routes, metrics } = buildApi(deps);
   api.use(requestSpan);
   api.use(metrics.middleware);
-  api.use(requireToken(deps.apiToken));
+  api.use(requireToken(tokenTable(deps.apiToken, deps.apiTokens)));
   api.use(express.json({ limit: '1mb' }));
   api.use(idempotency(deps.idempotencyStore));
   mount(api, routes);

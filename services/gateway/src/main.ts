@@ -1,6 +1,13 @@
 import http from 'node:http';
 import path from 'node:path';
-import { CommandBus, EventLog, IdempotencyStore, bootService } from '@codex-manager/core';
+import {
+  BUILTIN_JOB_TYPES,
+  CommandBus,
+  EventLog,
+  IdempotencyStore,
+  JobQueue,
+  bootService,
+} from '@codex-manager/core';
 import { createApp } from './app';
 import { EventHub } from './stream/event-hub';
 
@@ -13,6 +20,16 @@ async function main(): Promise<void> {
   await hub.start();
   releasers.add('event-hub', () => hub.stop());
 
+  const queue = await JobQueue.start({
+    pool,
+    types: BUILTIN_JOB_TYPES,
+    enabled: config.queueEnabled,
+    maxPending: config.queueMaxPending,
+    source: 'gateway',
+    log,
+  });
+  releasers.add('queue', () => queue.stop());
+
   const app = createApp({
     pool,
     bus,
@@ -20,8 +37,11 @@ async function main(): Promise<void> {
     idempotencyStore: new IdempotencyStore(pool),
     log,
     apiToken: config.apiToken,
+    apiTokens: config.apiTokens,
+    queue,
     commandTimeoutMs: config.commandTimeoutMs,
     defaultCwd: config.defaultCwd,
+    lockDefaults: config.lockDefaults,
     heartbeatStaleMs: config.heartbeatStaleMs,
     webRoot: path.resolve(__dirname, '../../../web/dist'),
   });

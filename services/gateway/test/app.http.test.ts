@@ -34,6 +34,7 @@ beforeAll(async () => {
     apiToken: TOKEN,
     commandTimeoutMs: 300,
     defaultCwd: undefined,
+    lockDefaults: false,
     heartbeatStaleMs: 10_000,
     webRoot: `${__dirname}/../../../web/dist`,
   });

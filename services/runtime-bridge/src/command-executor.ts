@@ -11,7 +11,7 @@ import {
   type Notifier,
 } from '@codex-manager/core';
 import { RpcCallError, TransportClosedError } from './app-server/client';
-import { COMMAND_HANDLERS, type CommandHandler } from './commands';
+import { COMMAND_HANDLERS, type CommandHandler, type HandlerDeps } from './commands';
 import type { RuntimeSupervisor } from './supervisor';
 import type { TraceIndex } from './trace-index';
 
@@ -60,6 +60,7 @@ export class CommandExecutor {
     private readonly traces: TraceIndex,
     private readonly claimer: string,
     private readonly log: Logger,
+    private readonly deps: HandlerDeps,
     private readonly handlers: Record<string, CommandHandler> = COMMAND_HANDLERS,
     private readonly pollMs = 1000,
   ) {}
@@ -143,7 +144,7 @@ export class CommandExecutor {
             throw new AppError(ErrorCode.notSupported, `runtime method ${row.method} is not supported`);
           const client = this.supervisor.client;
           if (!client) throw new AppError(ErrorCode.runtimeUnavailable, 'the runtime is restarting');
-          const outcome = await handler({ client, row, loaded: this.loaded });
+          const outcome = await handler({ ...this.deps, client, row, loaded: this.loaded });
           if (outcome.turnId) this.traces.setTurn(outcome.turnId, traceId);
           await this.bus.finish(row.id, { result: outcome.result }, outcome.inTx);
         } catch (e) {

@@ -6,6 +6,7 @@ import { CommandExecutor } from './command-executor';
 import { EventAppender } from './event-appender';
 import { projectEvents } from './projector';
 import { Reconciler } from './reconciler';
+import { RuntimeMethods } from './runtime-methods';
 import { RuntimeSupervisor } from './supervisor';
 import { TraceIndex } from './trace-index';
 
@@ -28,9 +29,15 @@ async function main(): Promise<void> {
   await reconciler.interruptOrphanedTurns('the runtime-bridge restarted during the turn');
   await reconciler.failAbandonedCommands(heartbeat.instanceId, config.heartbeatStaleMs);
 
-  const supervisor = new RuntimeSupervisor({ codex: resolveCodexBinary(config.codexBin), codexHome, log });
+  const codex = resolveCodexBinary(config.codexBin);
+  const supervisor = new RuntimeSupervisor({ codex, codexHome, log });
+  const methods = new RuntimeMethods({ bin: codex.bin, codexHome, log });
+  void methods.table(); // warm: read once, off the path of the first command
   const appender = new EventAppender(pool, events, projectEvents, config.eventBatchWindowMs, log);
-  const executor = new CommandExecutor(bus, notifier, supervisor, traces, heartbeat.instanceId, log);
+  const executor = new CommandExecutor(bus, notifier, supervisor, traces, heartbeat.instanceId, log, {
+    db: pool,
+    methods,
+  });
   new Bridge({
     supervisor,
     executor,

@@ -68,3 +68,12 @@ export class EventLog {
     return rows[0]?.seq ?? 0;
   }
 }
+
+/**
+ * Takes the event log's append lock at the start of a transaction that will both update read
+ * models and append events. The runtime-bridge's appender locks the log first and then the read
+ * models it projects into; taking the locks in that same order keeps the two from deadlocking.
+ */
+export async function lockEventLog(db: Queryable): Promise<void> {
+  await db.query('SELECT seq FROM event_head FOR UPDATE');
+}

@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError, ErrorCode } from '@codex-manager/core';
+import type { TokenEntry } from './roles';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -15,14 +16,26 @@ export function bearerFrom(header: string | undefined): string | undefined {
   return m?.[1]?.trim();
 }
 
-/** When a token is configured every /api route needs it (SSE may pass `?access_token=` instead). */
-export function requireToken(token: string | undefined): RequestHandler {
-  return (req, _res, next) => {
-    if (!token) return next();
+/**
+ * When tokens are configured every /api route needs one (SSE may pass `?access_token=` instead);
+ * the matching token's role goes to `res.locals.role`. Every entry is compared, so the time taken
+ * does not tell which one matched.
+ */
+export function requireToken(tokens: TokenEntry[]): RequestHandler {
+  return (req, res, next) => {
+    if (tokens.length === 0) {
+      res.locals.role = 'admin';
+      return next();
+    }
     const presented =
       bearerFrom(req.headers.authorization) ??
       (typeof req.query.access_token === 'string' ? req.query.access_token : undefined);
-    if (tokenMatches(token, presented)) return next();
+    let role: TokenEntry['role'] | undefined;
+    for (const t of tokens) if (tokenMatches(t.token, presented) && role === undefined) role = t.role;
+    if (role) {
+      res.locals.role = role;
+      return next();
+    }
     next(
       new AppError(ErrorCode.unauthorized, 'missing or wrong bearer token', {
         suggestion: 'send Authorization: Bearer <CM_API_TOKEN>',

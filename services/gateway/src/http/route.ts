@@ -1,5 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
+import type { Role } from '@codex-manager/core';
+import { assertRole } from './roles';
 import { parse } from './validate';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -41,6 +43,8 @@ export interface RouteSpec<P extends Obj = Obj, Q extends Obj = Obj, B extends z
   responses: Record<number, RouteResponse>;
   /** The response is a Server-Sent Events stream, not JSON. */
   stream?: boolean;
+  /** The least role a token needs; default viewer for `get`, operator otherwise (see http/roles.ts). */
+  role?: Role;
   /** Return the status and JSON body, or write the response yourself and return nothing. */
   handler(
     ctx: HandlerContext<z.output<P>, z.output<Q>, z.output<B>>,
@@ -56,8 +60,10 @@ export function route<P extends Obj = Obj, Q extends Obj = Obj, B extends z.ZodT
 /** Validates params, query and body with the route's schemas before the handler runs. */
 export function mount(router: Router, routes: RouteSpec[]): void {
   for (const r of routes) {
+    const role: Role = r.role ?? (r.method === 'get' ? 'viewer' : 'operator');
     router[r.method](r.path, async (req, res) => {
       res.locals.operationId = r.operationId;
+      assertRole((res.locals.role as Role | undefined) ?? 'admin', role);
       const params = r.params ? parse(r.params, req.params, 'params') : req.params;
       const query = r.query ? parse(r.query, req.query, 'query') : {};
       const body = r.body ? parse(r.body, req.body ?? {}, 'body') : undefined;

@@ -42,12 +42,17 @@ async function health(deps: { pool: Pool; staleMs: number; hubHead: () => number
   let dbOk = true;
   let dbError: string | undefined;
   let beats: BeatRow[] = [];
+  const queueDepth = { queued: 0, running: 0, retrying: 0 };
   try {
     const { rows } = await deps.pool.query<BeatRow>(
       `SELECT *, (extract(epoch FROM now() - beat_at) * 1000)::int AS age_ms
          FROM service_heartbeats WHERE status <> 'stopped' ORDER BY beat_at DESC`,
     );
     beats = rows;
+    const depth = await deps.pool.query<{ status: keyof typeof queueDepth; n: number }>(
+      `SELECT status, count(*)::int AS n FROM jobs WHERE status IN ('queued', 'running', 'retrying') GROUP BY status`,
+    );
+    for (const r of depth.rows) queueDepth[r.status] = r.n;
   } catch (e) {
     dbOk = false;
     dbError = (e as Error).message;
@@ -86,6 +91,7 @@ async function health(deps: { pool: Pool; staleMs: number; hubHead: () => number
     auth,
     services,
     eventLog: { head: deps.hubHead() },
+    queue: { depth: queueDepth },
   };
   return { status: ready ? 200 : 503, body };
 }
