@@ -31,17 +31,11 @@ export interface CreateSessionBody {
 export interface SendOptions {
   /** Plan mode lets the model stop and ask questions (user-input requests). */
   plan?: boolean;
-  /** The model the plan-mode settings name (the runtime requires one); the session's model by default. */
-  model?: string | null;
 }
 
-/** Per-turn collaboration mode: plan mode needs the model named in its settings. */
-export function collaborationMode(opts: SendOptions): Record<string, unknown> | undefined {
-  if (!opts.plan) return undefined;
-  return {
-    mode: 'plan',
-    settings: { model: opts.model ?? 'gpt-5.5', reasoning_effort: null, developer_instructions: null },
-  };
+/** Per-turn collaboration mode: `plan` lets the model stop and ask questions. */
+export function collaborationMode(opts: SendOptions): 'plan' | undefined {
+  return opts.plan ? 'plan' : undefined;
 }
 
 export const sessionsApi = (api: ApiClient) => ({

@@ -141,9 +141,11 @@ export function loadHistory(t: Transcript, detail: SessionDetail, skipItemsOf: s
   }
   for (const entry of detail.transcript?.entries ?? []) {
     if (entry.turnId && skipItemsOf.includes(entry.turnId)) continue;
-    const item = fromItem(entry.item, entry.turnId, true);
-    if (entry.source === 'supplemental') item.supplemental = true;
-    placeItem(t, item, 'completed');
+    if (entry.source === 'supplemental') {
+      placeItem(t, supplementalItem(entry.item as Record<string, unknown>, entry.turnId), 'completed');
+      continue;
+    }
+    placeItem(t, fromItem(entry.item, entry.turnId, true), 'completed');
   }
   if (detail.session.tokenUsage) t.tokenUsage = detail.session.tokenUsage;
 }
@@ -287,21 +289,26 @@ function applyTranscriptRow(t: Transcript, e: StreamEvent): void {
     return;
   }
   if (!d.row) return;
-  const content = d.row.content ?? d.row.text ?? '';
-  const text = typeof content === 'string' ? content : JSON.stringify(content);
-  const kind = String(d.row.kind ?? 'note');
   const turnId = (d.row.turnId as string | undefined) ?? null;
-  placeItem(t, {
-    id: key,
-    turnId: turnId && t.turns[turnId] ? turnId : null,
+  placeItem(t, supplementalItem(d.row, turnId && t.turns[turnId] ? turnId : null));
+}
+
+/** A manager-owned row (`{id, kind, content|text}`) as a chat item keyed `row:<id>`. */
+function supplementalItem(row: Record<string, unknown>, turnId: string | null): ChatItem {
+  const content = row.content ?? row.text ?? '';
+  const kind = String(row.kind ?? 'note');
+  const id = `row:${String(row.id)}`;
+  return {
+    id,
+    turnId,
     type: kind,
     done: true,
-    text,
+    text: typeof content === 'string' ? content : JSON.stringify(content),
     summary: [],
     output: '',
-    item: { id: key, type: kind, ...d.row },
+    item: { ...row, id, type: kind },
     supplemental: true,
-  });
+  };
 }
 
 /** The turn still running, if any (the newest turn in progress). */

@@ -153,13 +153,7 @@ describe('the chat store', () => {
     await chat.open('a');
     expect(await chat.send('  hello  ', { plan: true })).toBe(true);
     const call = world.calls.find((x) => x.method === 'POST')!;
-    expect(call.body).toEqual({
-      text: 'hello',
-      collaborationMode: {
-        mode: 'plan',
-        settings: { model: 'mock-model', reasoning_effort: null, developer_instructions: null },
-      },
-    });
+    expect(call.body).toEqual({ text: 'hello', collaborationMode: 'plan' });
     expect(chat.pendingText).toBe('hello');
     expect(chat.state).toBe('streaming');
     world.main().serverEvents([

@@ -153,8 +153,7 @@ export const useChatStore = defineStore('chat', () => {
     sendError.value = null;
     pendingText.value = body;
     try {
-      const model = session.value?.model ?? null;
-      const res = await deps().sessions.send(id, body, { plan: opts.plan, model }, newKey());
+      const res = await deps().sessions.send(id, body, { plan: opts.plan }, newKey());
       if (sessionId.value === id) ensureTurn(transcript.value, res.turn.id);
       return true;
     } catch (e) {
