@@ -35,6 +35,10 @@ function serviceEnv(
     CM_PORT: String(config.port),
     CM_LOG_LEVEL: config.logLevel,
     CM_PARENT_PID: String(process.pid),
+    // Flags given to the launcher reach the services too.
+    CM_EVENT_BATCH_WINDOW_MS: String(config.eventBatchWindowMs),
+    CM_COALESCE_DELTAS: String(config.coalesceDeltas),
+    CM_DELTA_RETENTION_MS: String(config.deltaRetentionMs),
   };
   if (codexHome) env.CODEX_HOME = codexHome;
   if (config.apiToken) env.CM_API_TOKEN = config.apiToken;

@@ -15,6 +15,8 @@ export class SseClient {
   #controller = new AbortController();
   #waiters: (() => void)[] = [];
   #done: Promise<void>;
+  #gate: Promise<void> | null = null;
+  #openGate: () => void = () => undefined;
   status = 0;
   error: unknown = null;
 
@@ -37,6 +39,7 @@ export class SseClient {
       const decoder = new TextDecoder();
       let buf = '';
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        if (this.#gate) await this.#gate;
         buf += decoder.decode(chunk, { stream: true });
         let idx: number;
         while ((idx = buf.indexOf('\n\n')) >= 0) {
@@ -81,7 +84,18 @@ export class SseClient {
     }
   }
 
+  /** Stops reading the response: the server's writes pile up as they would for a stalled client. */
+  pause(): void {
+    this.#gate ??= new Promise((resolve) => (this.#openGate = resolve));
+  }
+
+  resume(): void {
+    this.#gate = null;
+    this.#openGate();
+  }
+
   async close(): Promise<void> {
+    this.resume();
     this.#controller.abort();
     await this.#done;
   }

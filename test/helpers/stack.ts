@@ -68,8 +68,8 @@ export async function launch(label: string, opts: LaunchOptions = {}): Promise<L
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`stack not ready after 90 s:\n${out}`)), 90_000);
+  const started = new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`stack not ready after 180 s:\n${out}`)), 180_000);
     const check = () => {
       const m = /ready at (http:\/\/\S+)/.exec(out);
       if (m) {
@@ -85,6 +85,11 @@ export async function launch(label: string, opts: LaunchOptions = {}): Promise<L
       clearTimeout(t);
       reject(new Error(`launcher exited:\n${out}`));
     });
+  });
+  // A stack that failed to come up must not outlive the test file (it would hold jest open).
+  const url = await started.catch((e: unknown) => {
+    if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    throw e;
   });
 
   const api: Api = async (method, route, body, headers = {}) => {

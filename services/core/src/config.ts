@@ -46,6 +46,8 @@ const schema = z.object({
   heartbeatIntervalMs: int(100, 600_000),
   heartbeatStaleMs: int(200, 3_600_000),
   eventBatchWindowMs: int(0, 1000),
+  coalesceDeltas: bool,
+  deltaRetentionMs: int(0, 10 * 365 * 24 * 3_600_000),
   otlpEndpoint: z.url().optional(),
   instanceId: z.string().min(1).optional(),
   parentPid: z.coerce.number().int().positive().optional(),
@@ -207,6 +209,22 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     env: 'CM_EVENT_BATCH_WINDOW_MS',
     description: 'Runtime notifications arriving within this window are appended in one transaction.',
     default: '2',
+  },
+  {
+    key: 'coalesceDeltas',
+    flag: 'coalesce-deltas',
+    env: 'CM_COALESCE_DELTAS',
+    description:
+      'Merge consecutive text deltas of one item that arrive in the same batch window into one event (same text, fewer rows; `data.coalesced` counts them).',
+    default: 'true',
+  },
+  {
+    key: 'deltaRetentionMs',
+    flag: 'delta-retention-ms',
+    env: 'CM_DELTA_RETENTION_MS',
+    description:
+      'Delta events of finished turns older than this are compacted away (item/completed events stay); older stream cursors get `cursor_expired`. 0 keeps everything. Default: 7 days.',
+    default: '604800000',
   },
   {
     key: 'otlpEndpoint',

@@ -28,3 +28,4 @@ export * from './actions/intents';
 export * from './actions/backends';
 export * from './actions/actions';
 export * from './extensions';
+export * from './events/compactor';

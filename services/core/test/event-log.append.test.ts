@@ -1,6 +1,9 @@
 import { EventLog, type NewEvent } from '../src';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db';
 
+// The machine is shared and slow: generous time, never a timed assertion.
+jest.setTimeout(60_000);
+
 let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase('event_log');

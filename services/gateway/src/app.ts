@@ -43,6 +43,8 @@ export interface AppDeps {
   heartbeatStaleMs: number;
   /** The built dashboard (web/dist). */
   webRoot: string;
+  /** Bytes a stream client may have unsent before it is cut off (default 4 MiB). */
+  streamMaxBufferedBytes?: number;
 }
 
 /** Every API route. The OpenAPI document, the CLI and the SDK all derive from this list. */
@@ -54,7 +56,7 @@ function buildApi(deps: AppDeps): { routes: RouteSpec[]; metrics: Metrics } {
   const metrics = new Metrics(
     deps.pool,
     () => deps.hub.head,
-    () => deps.hub.subscriberCount,
+    () => deps.hub.stats().subscribers,
   );
   const routes: RouteSpec[] = [
     ...metrics.routes(),
@@ -69,7 +71,10 @@ function buildApi(deps: AppDeps): { routes: RouteSpec[]; metrics: Metrics } {
     ...capabilityRoutes(deps),
     ...jobRoutes(deps),
     ...extensionRoutes(deps),
-    ...streamRoutes(deps.hub, { pingMs: 15_000, maxBufferedBytes: 4 * 1024 * 1024 }),
+    ...streamRoutes(deps.hub, {
+      pingMs: 15_000,
+      maxBufferedBytes: deps.streamMaxBufferedBytes ?? 4 * 1024 * 1024,
+    }),
   ];
   routes.push(
     route({

@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   BUILTIN_JOB_TYPES,
   CommandBus,
+  EventCompactor,
   EventLog,
   IdempotencyStore,
   JobQueue,
@@ -10,6 +11,7 @@ import {
 } from '@codex-manager/core';
 import { createApp } from './app';
 import { EventHub } from './stream/event-hub';
+import { attachSocketStream } from './stream/socket-server';
 
 async function main(): Promise<void> {
   const { config, log, pool, notifier, heartbeat, releasers } = await bootService('gateway');
@@ -19,6 +21,9 @@ async function main(): Promise<void> {
   const hub = new EventHub(new EventLog(pool), notifier, log);
   await hub.start();
   releasers.add('event-hub', () => hub.stop());
+  const compactor = new EventCompactor(pool, { retentionMs: config.deltaRetentionMs }, log);
+  compactor.start();
+  releasers.add('compactor', () => compactor.stop());
 
   const queue = await JobQueue.start({
     pool,
@@ -46,11 +51,18 @@ async function main(): Promise<void> {
     webRoot: path.resolve(__dirname, '../../../web/dist'),
   });
   const server = http.createServer(app);
+  const sockets = attachSocketStream(server, {
+    hub,
+    apiToken: config.apiToken,
+    log,
+    maxBufferedBytes: 4 * 1024 * 1024,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
   });
-  releasers.add('http', () => {
+  releasers.add('http', async () => {
+    await sockets.close();
     server.closeAllConnections();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });

@@ -1,4 +1,5 @@
 import type { EventLog, Logger, NewEvent, PoolClient, Pool } from '@codex-manager/core';
+import { coalesceDeltas } from './delta-coalescer';
 
 export type Projector = (client: PoolClient, events: NewEvent[]) => Promise<void>;
 
@@ -7,6 +8,8 @@ export type Projector = (client: PoolClient, events: NewEvent[]) => Promise<void
  * one transaction (one INSERT + one NOTIFY), together with the read-model updates the projector
  * derives from them, so read models never run ahead of or behind the log. One flush runs at a time.
  * A failed flush is retried with backoff; events are never reordered or dropped while the process lives.
+ * With `coalesce`, consecutive text deltas of one item within a batch become one event
+ * (`delta-coalescer.ts`): same text, same order, far fewer rows during a burst.
  */
 export class EventAppender {
   #queue: NewEvent[] = [];
@@ -20,8 +23,12 @@ export class EventAppender {
     private readonly project: Projector,
     private readonly windowMs: number,
     private readonly logger: Logger,
-    private readonly maxBatch = 500,
+    private readonly opts: { maxBatch?: number; coalesce?: boolean } = {},
   ) {}
+
+  private get maxBatch(): number {
+    return this.opts.maxBatch ?? 500;
+  }
 
   push(event: NewEvent): void {
     this.#queue.push(event);
@@ -53,12 +60,13 @@ export class EventAppender {
     let backoff = 50;
     while (this.#queue.length > 0) {
       const batch = this.#queue.slice(0, this.maxBatch);
+      const rows = this.opts.coalesce ? coalesceDeltas(batch) : batch;
       const client = await this.pool.connect().catch(() => null);
       try {
         if (!client) throw new Error('no database connection');
         await client.query('BEGIN');
-        await this.log.append(batch, client);
-        await this.project(client, batch);
+        await this.log.append(rows, client);
+        await this.project(client, rows);
         await client.query('COMMIT');
         this.#queue.splice(0, batch.length);
         backoff = 50;

@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   const supervisor = new RuntimeSupervisor({ codex, codexHome, log });
   const methods = new RuntimeMethods({ bin: codex.bin, codexHome, log });
   void methods.table(); // warm: read once, off the path of the first command
-  const appender = new EventAppender(pool, events, projectEvents, config.eventBatchWindowMs, log);
+  const appender = new EventAppender(pool, events, projectEvents, config.eventBatchWindowMs, log, {
+    coalesce: config.coalesceDeltas,
+  });
   const executor = new CommandExecutor(bus, notifier, supervisor, traces, heartbeat.instanceId, log, {
     db: pool,
     methods,

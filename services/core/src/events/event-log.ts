@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/pool';
-import { appendEvents, readEvents } from '../sql/events';
+import { AppError, ErrorCode } from '../errors';
+import { appendEvents, eventLogState, readEvents } from '../sql/events';
 import { matchesFilter, type EventEnvelope, type EventFilter, type NewEvent } from './types';
 
 interface EventRow {
@@ -12,6 +13,34 @@ interface EventRow {
   source: string;
   data: Record<string, unknown>;
   trace_id: string | null;
+}
+
+/**
+ * A cursor below the compaction mark: the deltas after it may be gone, so resuming from it could skip
+ * events. The reader must re-read state (REST) and resume from `head`.
+ */
+export class CursorExpiredError extends AppError {
+  constructor(
+    readonly cursor: number,
+    readonly compactedBelow: number,
+    readonly head: number,
+  ) {
+    super(
+      ErrorCode.cursorExpired,
+      `cursor ${cursor} is older than the retained event log (compacted below ${compactedBelow})`,
+      {
+        details: { cursor, compactedBelow, head },
+        suggestion: 're-read the state you need over REST, then resume from head',
+      },
+    );
+  }
+}
+
+export interface EventLogState {
+  /** Newest committed seq. */
+  head: number;
+  /** Low-water mark of compaction: cursors below it are expired (see docs/architecture.md). */
+  compactedBelow: number;
 }
 
 export function rowToEnvelope(r: EventRow): EventEnvelope {
@@ -47,19 +76,33 @@ export class EventLog {
   /**
    * Events with `after < seq <= upTo` (or the newest), oldest first. The filter is applied after the
    * seq range is read, so `lastSeq` tells the caller how far it has looked even when nothing matched.
+   * Throws `CursorExpiredError` when `after` is below the compaction mark (checked in the same
+   * snapshot as the rows, so a concurrent compaction can never leave a hole in what is returned).
    */
   async read(
     after: number,
     opts: { limit?: number; upTo?: number | null; filter?: EventFilter } = {},
-  ): Promise<{ events: EventEnvelope[]; lastSeq: number }> {
+  ): Promise<{ events: EventEnvelope[]; lastSeq: number; compactedBelow: number }> {
     const limit = opts.limit ?? 1000;
-    const { rows } = await this.db.query<EventRow>(
+    const { rows } = await this.db.query<EventRow & { compacted_below: number }>(
       readEvents(after, opts.upTo ?? null, limit, opts.filter?.threadIds),
     );
-    const all = rows.map(rowToEnvelope);
+    const compactedBelow = rows[0]?.compacted_below ?? 0;
+    if (after < compactedBelow) throw new CursorExpiredError(after, compactedBelow, await this.head());
+    const all = rows.filter((r) => r.seq !== null).map(rowToEnvelope);
     const lastSeq =
       all.length === limit ? all[all.length - 1]!.seq : (opts.upTo ?? all[all.length - 1]?.seq ?? after);
-    return { events: all.filter((e) => matchesFilter(e, opts.filter)), lastSeq: Math.max(lastSeq, after) };
+    return {
+      events: all.filter((e) => matchesFilter(e, opts.filter)),
+      lastSeq: Math.max(lastSeq, after),
+      compactedBelow,
+    };
+  }
+
+  /** Head and compaction mark, read together. */
+  async state(): Promise<EventLogState> {
+    const { rows } = await this.db.query<{ head: number; compacted_below: number }>(eventLogState());
+    return { head: rows[0]?.head ?? 0, compactedBelow: rows[0]?.compacted_below ?? 0 };
   }
 
   /** The newest committed seq. */

@@ -31,6 +31,21 @@ export interface EventFilter {
   typePrefixes?: string[];
 }
 
+/**
+ * Runtime notifications that stream a piece of an item's text (`params.delta`, a string, plus
+ * threadId/turnId/itemId and an index for reasoning). They may be coalesced by the runtime-bridge
+ * (`data.coalesced` = how many notifications one event carries) and compacted once their turn is
+ * over and they are older than the retention; the item's `item/completed` carries the whole text.
+ */
+export const DELTA_METHODS = [
+  'item/agentMessage/delta',
+  'item/commandExecution/outputDelta',
+  'item/fileChange/outputDelta',
+  'item/plan/delta',
+  'item/reasoning/summaryTextDelta',
+  'item/reasoning/textDelta',
+] as const;
+
 /** `item/agentMessage/delta` → `runtime.item.agentMessage.delta` */
 export const runtimeEventType = (method: string): string => 'runtime.' + method.replace(/\//g, '.');
 
@@ -45,3 +60,6 @@ export function matchesFilter(
     return false;
   return true;
 }
+
+/** Event types of `DELTA_METHODS`, e.g. `runtime.item.agentMessage.delta`. */
+export const DELTA_EVENT_TYPES: readonly string[] = DELTA_METHODS.map(runtimeEventType);

@@ -31,6 +31,11 @@ export function appendEvents(events: NewEvent[]): { text: string; values: unknow
   };
 }
 
+/**
+ * Events with `after < seq [<= upTo]`, oldest first, read in one snapshot together with the
+ * compaction mark: when `after` is below `compacted_below` no rows come back (only the mark), so a
+ * reader can never be handed a range that compaction has thinned out.
+ */
 export function readEvents(after: number, upTo: number | null, limit: number, threadIds?: string[]) {
   const values: unknown[] = [after, limit];
   let where = 'seq > $1';
@@ -43,8 +48,18 @@ export function readEvents(after: number, upTo: number | null, limit: number, th
     where += ` AND thread_id = ANY($${values.length}::text[])`;
   }
   return {
-    text: `SELECT seq, ts, type, thread_id, turn_id, item_id, source, data, trace_id
-           FROM events WHERE ${where} ORDER BY seq LIMIT $2`,
+    text: `SELECT h.compacted_below, e.seq, e.ts, e.type, e.thread_id, e.turn_id, e.item_id, e.source, e.data, e.trace_id
+           FROM event_head h
+           LEFT JOIN LATERAL (
+             SELECT * FROM events WHERE ${where} ORDER BY seq LIMIT $2
+           ) e ON $1 >= h.compacted_below
+           ORDER BY e.seq`,
     values,
   };
 }
+
+export const eventLogState = () => ({
+  name: 'cm_event_log_state',
+  text: 'SELECT seq AS head, compacted_below FROM event_head',
+  values: [],
+});

@@ -1,8 +1,9 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { AppError, ErrorCode, type EventEnvelope } from '@codex-manager/core';
+import { AppError, CursorExpiredError, ErrorCode, type EventEnvelope } from '@codex-manager/core';
 import { route, type RouteSpec } from '../http/route';
-import type { EventHub } from './event-hub';
+import type { EventHub, StreamEnd } from './event-hub';
+import { encodeOnce, endFrame } from './frames';
 
 const csv = z
   .string()
@@ -35,21 +36,21 @@ function frame(res: Response, fields: { id?: number; event?: string; data: unkno
   return res.write(out);
 }
 
-function cursorFrom(req: Request, after: number | undefined, head: number): number {
+function cursorFrom(req: Request, after: number | undefined): number | undefined {
   const last = req.header('last-event-id');
   if (last !== undefined && last !== '') {
     if (!/^\d+$/.test(last))
       throw new AppError(ErrorCode.invalidRequest, 'Last-Event-ID must be an event seq');
     return Number(last);
   }
-  return after ?? head;
+  return after;
 }
 
 /**
  * `GET /api/stream`: Server-Sent Events over the event log. Resume with `Last-Event-ID` (or
  * `?after=`); without either the stream starts at the current head. Frames: `ready` (head and the
- * cursor in use), one unnamed frame per event with `id: seq`, `error` before the server closes, and a
- * `: ping` comment every `pingMs`.
+ * cursor in use), one unnamed frame per event with `id: seq`, `error` before the server closes
+ * (slow consumer, shutdown, expired cursor), and a `: ping` comment every `pingMs`.
  */
 export function streamRoutes(hub: EventHub, opts: SseOptions): RouteSpec[] {
   return [
@@ -60,26 +61,16 @@ export function streamRoutes(hub: EventHub, opts: SseOptions): RouteSpec[] {
       summary: 'Server-Sent Events over the event log, resumable with Last-Event-ID',
       query: streamQuery,
       stream: true,
-      responses: { 200: { description: 'text/event-stream of event envelopes' } },
+      responses: {
+        200: { description: 'text/event-stream of event envelopes' },
+        400: { description: 'Bad cursor (not a seq, or ahead of the log)' },
+      },
       handler: ({ req, res, query }) => serve(hub, opts, req, res, query),
     }),
   ];
 }
 
-function serve(
-  hub: EventHub,
-  opts: SseOptions,
-  req: Request,
-  res: Response,
-  q: z.output<typeof streamQuery>,
-): void {
-  const head = hub.head;
-  const cursor = cursorFrom(req, q.after, head);
-  if (cursor > head) {
-    throw new AppError(ErrorCode.invalidRequest, `cursor ${cursor} is ahead of the event log head ${head}`, {
-      details: { cursor, head },
-    });
-  }
+function startStream(req: Request, res: Response): void {
   res.status(200).set({
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-cache, no-transform',
@@ -88,35 +79,82 @@ function serve(
   });
   res.flushHeaders();
   req.socket.setNoDelay(true);
-  frame(res, { event: 'ready', data: { head, cursor } });
-  let lastSent = cursor;
-  let closed = false;
-  const close = (reason: string) => {
-    if (closed) return;
-    closed = true;
-    frame(res, { event: 'error', data: { code: reason, resumeFrom: lastSent } });
+}
+
+/** One frame string per batch, shared by every unfiltered client of this gateway. */
+const encodeBatch = encodeOnce((events: EventEnvelope[]) => {
+  let out = '';
+  for (const e of events) out += `id: ${e.seq}\ndata: ${JSON.stringify(e)}\n\n`;
+  return out;
+});
+
+async function serve(
+  hub: EventHub,
+  opts: SseOptions,
+  req: Request,
+  res: Response,
+  q: z.output<typeof streamQuery>,
+): Promise<void> {
+  let opened: { cursor: number; head: number };
+  try {
+    opened = await hub.openCursor(cursorFrom(req, q.after));
+  } catch (e) {
+    if (!(e instanceof CursorExpiredError)) throw e;
+    startStream(req, res);
+    const end = endFrame({
+      code: 'cursor_expired',
+      resumeFrom: e.cursor,
+      compactedBelow: e.compactedBelow,
+      head: e.head,
+    });
+    frame(res, { event: 'error', data: end });
     res.end();
-  };
+    return;
+  }
+  const { cursor, head } = opened;
+  startStream(req, res);
+  frame(res, { event: 'ready', data: { head, cursor } });
+  let closed = false;
+  const ping = setInterval(() => {
+    if (!closed) res.write(': ping\n\n');
+  }, opts.pingMs);
   const filter: { threadIds?: string[]; typePrefixes?: string[] } = {};
   if (q.threads) filter.threadIds = q.threads;
   if (q.types) filter.typePrefixes = q.types;
-  const unsubscribe = hub.subscribe(
+  const subscription = hub.subscribe(
     {
       filter,
       deliver: (events: EventEnvelope[]) => {
-        if (closed) return false;
-        for (const e of events) frame(res, { id: e.seq, data: e });
-        lastSent = events[events.length - 1]!.seq;
-        return res.writableLength <= opts.maxBufferedBytes;
+        if (closed) return true; // the close handler unsubscribes
+        if (res.writableLength > opts.maxBufferedBytes) return false;
+        res.write(encodeBatch(events));
+        return true;
       },
-      close,
+      drained: () =>
+        closed || !res.writableNeedDrain
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              const done = () => {
+                res.off('drain', done);
+                res.off('close', done);
+                resolve();
+              };
+              res.on('drain', done);
+              res.on('close', done);
+            }),
+      end: (reason: StreamEnd) => {
+        if (closed) return;
+        closed = true;
+        clearInterval(ping); // a client that stopped reading may not 'close' for a long time
+        frame(res, { event: 'error', data: endFrame(reason) });
+        res.end();
+      },
     },
     cursor,
   );
-  const ping = setInterval(() => res.write(': ping\n\n'), opts.pingMs);
-  req.on('close', () => {
+  res.on('close', () => {
     closed = true;
     clearInterval(ping);
-    unsubscribe();
+    subscription.cancel();
   });
 }
