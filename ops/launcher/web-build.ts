@@ -43,7 +43,9 @@ export async function ensureWebBuilt(say: (line: string) => void, webDir = WEB_D
   if (!reason) return true;
   let vite: string;
   try {
-    vite = require.resolve('vite/bin/vite.js', { paths: [webDir] });
+    // vite's exports do not include its bin: find it through its package.json.
+    const pkg = require.resolve('vite/package.json', { paths: [webDir] });
+    vite = path.join(path.dirname(pkg), (require(pkg) as { bin: { vite: string } }).bin.vite);
   } catch {
     say(`the web dashboard needs a build (${reason}) but vite is not installed: run npm install`);
     return false;

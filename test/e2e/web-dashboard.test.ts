@@ -238,12 +238,13 @@ describe('the web dashboard in a real browser', () => {
   });
 
   it('shows health, jobs and extensions', async () => {
-    await page.getByRole('link', { name: 'Health' }).click();
+    const nav = page.getByRole('navigation', { name: 'Operations' });
+    await nav.getByRole('link', { name: 'Health' }).click();
     await page.locator('[data-testid="health-status"]').filter({ hasText: 'ready' }).waitFor();
     await shot('health');
-    await page.getByRole('link', { name: 'Jobs' }).click();
+    await nav.getByRole('link', { name: 'Jobs' }).click();
     await page.getByRole('heading', { name: 'Jobs' }).waitFor();
-    await page.getByRole('link', { name: 'Extensions' }).click();
+    await nav.getByRole('link', { name: 'Extensions' }).click();
     await page.getByRole('heading', { name: 'Extensions' }).waitFor();
     await page
       .getByRole('cell', { name: /auto-title|title/i })

@@ -23,7 +23,7 @@ export const CHROMIUM_ARGS = [
 export interface Browser {
   context: BrowserContext;
   page: Page;
-  /** Console errors and failed requests the page reported, for assertions and failure messages. */
+  /** Console errors and failed HTTP requests of the page, for assertions and failure messages. */
   problems: string[];
   close(): Promise<void>;
 }
@@ -45,8 +45,12 @@ export async function openBrowser(
   context.setDefaultTimeout(30_000);
   const page = context.pages()[0] ?? (await context.newPage());
   const problems: string[] = [];
+  // Failed API calls are recorded with their URL (the console's own line for them has none).
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`${r.request().method()} ${new URL(r.url()).pathname} → ${r.status()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   return {

@@ -79,7 +79,7 @@ export const useChatStore = defineStore('chat', () => {
       const item = (e.data.params as { item?: { type?: string } } | undefined)?.item;
       if (item?.type === 'userMessage') pendingText.value = null;
     }
-    if (e.type.startsWith('session.') && session.value) void refreshSession(e.threadId!);
+    if (e.type === 'session.updated' && session.value) void refreshSession(e.threadId!);
     if (e.type === 'session.deleted') {
       phase.value = 'gone';
       error.value = 'This chat was deleted.';

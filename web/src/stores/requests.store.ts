@@ -27,6 +27,7 @@ export const useRequestsStore = defineStore('requests', () => {
   }
 
   async function load(sessionId: string): Promise<void> {
+    if (!available.value) return;
     try {
       const [a, q] = await Promise.all([
         deps().requests.approvals(sessionId),
