@@ -29,3 +29,4 @@ export * from './actions/backends';
 export * from './actions/actions';
 export * from './extensions';
 export * from './events/compactor';
+export * from './requests';

@@ -17,6 +17,7 @@ import { runtimeRoutes } from './routes/runtime';
 import { sessionTurnRoutes } from './routes/session-turns';
 import { extensionRoutes } from './routes/extensions';
 import { jobRoutes } from './routes/jobs';
+import { requestRoutes } from './routes/requests';
 import { sessionRoutes } from './routes/sessions';
 import { settingsRoutes } from './routes/settings';
 import { transcriptRoutes } from './routes/transcript';
@@ -71,6 +72,7 @@ function buildApi(deps: AppDeps): { routes: RouteSpec[]; metrics: Metrics } {
     ...capabilityRoutes(deps),
     ...jobRoutes(deps),
     ...extensionRoutes(deps),
+    ...requestRoutes(deps),
     ...streamRoutes(deps.hub, {
       pingMs: 15_000,
       maxBufferedBytes: deps.streamMaxBufferedBytes ?? 4 * 1024 * 1024,

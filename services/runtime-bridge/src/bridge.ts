@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EventLog, Heartbeat, Logger } from '@codex-manager/core';
 import type { AppServerClient } from './app-server/client';
-import type { RequestId } from './app-server/protocol';
 import type { CommandExecutor } from './command-executor';
 import type { EventAppender } from './event-appender';
 import { notificationEvent } from './event-mapping';
 import type { Reconciler } from './reconciler';
+import type { RequestLedger } from './requests/ledger';
 import type { RuntimeStatus, RuntimeSupervisor } from './supervisor';
 import type { TraceIndex } from './trace-index';
 
@@ -18,9 +18,9 @@ export interface AuthReadiness {
 }
 
 /**
- * Connects the supervised runtime to the database: every notification (and, until interactive
- * requests are stored durably, every server request) goes to the event log in arrival order; runtime
- * state changes go to the heartbeat and the log; a crash interrupts orphaned turns.
+ * Connects the supervised runtime to the database: every notification goes to the event log in
+ * arrival order, every server request to the request ledger; runtime state changes go to the
+ * heartbeat and the log; a crash interrupts orphaned turns (and the ledger expires their requests).
  */
 export class Bridge {
   constructor(
@@ -30,6 +30,7 @@ export class Bridge {
       appender: EventAppender;
       events: EventLog;
       reconciler: Reconciler;
+      requests: RequestLedger;
       heartbeat: Heartbeat;
       traces: TraceIndex;
       codexHome: string;
@@ -73,13 +74,8 @@ export class Bridge {
       appender.push(e);
       if (method === 'turn/completed' && e.turnId) traces.endTurn(e.turnId);
     });
-    client.on('request', (id: RequestId, method, params) => {
-      const e = notificationEvent(method, params);
-      e.data = { method, params, requestId: id };
-      const traceId = traces.lookup(e.threadId, e.turnId);
-      if (traceId) e.traceId = traceId;
-      appender.push(e);
-    });
+    // After the notification listener: a request's events follow the notifications before it.
+    this.deps.requests.attach(client);
   }
 
   async #refreshAuth(client: AppServerClient): Promise<void> {

@@ -3,10 +3,13 @@ import { resolveCodexBinary } from './app-server/codex-bin';
 import { prepareCodexHome } from './codex-home';
 import { Bridge } from './bridge';
 import { CommandExecutor } from './command-executor';
+import { COMMAND_HANDLERS } from './commands';
 import { EventAppender } from './event-appender';
 import { projectEvents } from './projector';
 import { Reconciler } from './reconciler';
 import { RuntimeMethods } from './runtime-methods';
+import { requestCommandHandlers } from './requests/commands';
+import { RequestLedger } from './requests/ledger';
 import { RuntimeSupervisor } from './supervisor';
 import { TraceIndex } from './trace-index';
 
@@ -36,16 +39,26 @@ async function main(): Promise<void> {
   const appender = new EventAppender(pool, events, projectEvents, config.eventBatchWindowMs, log, {
     coalesce: config.coalesceDeltas,
   });
-  const executor = new CommandExecutor(bus, notifier, supervisor, traces, heartbeat.instanceId, log, {
-    db: pool,
-    methods,
-  });
+  const requests = new RequestLedger({ pool, events, appender, traces, log });
+  // No app-server is alive yet: every request an earlier one asked can no longer be answered.
+  await requests.expireDead('the runtime-bridge restarted before the request was answered');
+  const executor = new CommandExecutor(
+    bus,
+    notifier,
+    supervisor,
+    traces,
+    heartbeat.instanceId,
+    log,
+    { db: pool, methods },
+    { ...COMMAND_HANDLERS, ...requestCommandHandlers(requests) },
+  );
   new Bridge({
     supervisor,
     executor,
     appender,
     events,
     reconciler,
+    requests,
     heartbeat,
     traces,
     codexHome,
@@ -57,10 +70,19 @@ async function main(): Promise<void> {
   releasers.add('appender', () =>
     Promise.race([appender.drain(), new Promise((r) => setTimeout(r, 5000).unref())]),
   );
+  // Runs after the app-server has stopped: its questions can no longer be answered.
+  releasers.add('expire-requests', () =>
+    Promise.race([
+      requests.expireDead('the runtime-bridge stopped before the request was answered'),
+      new Promise((r) => setTimeout(r, 5000).unref()),
+    ]),
+  );
   await supervisor.start();
   releasers.add('supervisor', () => supervisor.stop());
   await executor.start();
   releasers.add('executor', () => executor.stop());
+  requests.start();
+  releasers.add('requests', () => requests.stop());
   await heartbeat.set('running');
   log.info({ codexHome }, 'runtime-bridge started');
 }
