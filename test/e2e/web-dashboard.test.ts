@@ -174,14 +174,18 @@ describe('the web dashboard in a real browser', () => {
   });
 
   it('shows the whole reply after a reload in the middle of the stream', async () => {
-    await openNewChat();
-    await send('scn:slow:30x200');
+    const id = await openNewChat();
+    // 30 s of reply: long enough that the reloaded page is up well before it ends.
+    await send('scn:slow:120x250');
     await replyHas((t) => t.includes('tick3 '), 'tick3 ');
     await page.reload();
-    await waitState('streaming');
-    // What streamed before the reload is there at once, and the rest follows, each tick once.
+    // What streamed before the reload is there, from the start, while the turn still runs...
     await replyHas((t) => t.startsWith('tick0 tick1 tick2 tick3 '), 'the part streamed before the reload');
-    await replyIs(ticks(30));
+    const detail = await stack.api<{ turns: { status: string }[] }>('GET', `/api/sessions/${id}`);
+    expect(detail.body.turns.map((t) => t.status)).toEqual(['inProgress']);
+    await waitState('streaming');
+    // ...and the rest follows, each tick exactly once.
+    await replyIs(ticks(120));
     await waitState('completed');
   });
 

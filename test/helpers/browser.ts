@@ -47,10 +47,12 @@ export async function openBrowser(
   const problems: string[] = [];
   // Failed API calls are recorded with their URL (the console's own line for them has none).
   page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
+      problems.push(`console: ${m.text()}`);
   });
   page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`${r.request().method()} ${new URL(r.url()).pathname} → ${r.status()}`);
+    if (r.status() >= 400)
+      problems.push(`${r.request().method()} ${new URL(r.url()).pathname} → ${r.status()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   return {
