@@ -45,7 +45,8 @@ export async function ensureWebBuilt(say: (line: string) => void, webDir = WEB_D
   try {
     // vite's exports do not include its bin: find it through its package.json.
     const pkg = require.resolve('vite/package.json', { paths: [webDir] });
-    vite = path.join(path.dirname(pkg), (require(pkg) as { bin: { vite: string } }).bin.vite);
+    const { bin } = JSON.parse(fs.readFileSync(pkg, 'utf8')) as { bin: { vite: string } };
+    vite = path.join(path.dirname(pkg), bin.vite);
   } catch {
     say(`the web dashboard needs a build (${reason}) but vite is not installed: run npm install`);
     return false;
