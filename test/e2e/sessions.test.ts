@@ -120,8 +120,8 @@ describe('sessions', () => {
     const turnId = await send(s.id, 'scn:dyn');
     await until('the dynamic tool call', async () => {
       const { rows } = await stack.db.pool.query(
-        `SELECT 1 FROM events WHERE thread_id = $1 AND type = 'runtime.item.tool.call'
-           AND data->'params'->>'tool' = 'lookup_ticket'`,
+        `SELECT 1 FROM events WHERE thread_id = $1 AND type = 'request.created'
+           AND data->>'method' = 'item/tool/call' AND data->'params'->>'tool' = 'lookup_ticket'`,
         [s.id],
       );
       return rows.length > 0;
