@@ -14,6 +14,7 @@ import { humanLine } from './console-log';
 import { ensureDatabase, startEmbeddedPostgres, type Database } from './postgres';
 import { ServiceProcess } from './service-process';
 import { waitHealthy } from './wait-healthy';
+import { ensureWebBuilt } from './web-build';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** Start order; shutdown runs in reverse. */
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
 
   try {
+    await ensureWebBuilt(say);
     let db: Database | null = null;
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import express, { type Express } from 'express';
 import type { CommandBus, IdempotencyStore, JobQueue, Logger, Pool } from '@codex-manager/core';
 import { requireToken } from './http/auth';
@@ -8,6 +7,7 @@ import { openApiDocument } from './http/openapi';
 import { mount, route, type RouteSpec } from './http/route';
 import { tokenTable, type TokenEntry } from './http/roles';
 import { requestSpan } from './http/tracing';
+import { webRoutes } from './http/web';
 import { Metrics } from './metrics';
 import { healthRoutes } from './routes/health';
 import { capabilityRoutes } from './routes/capabilities';
@@ -42,6 +42,7 @@ export interface AppDeps {
   /** Default-scope writes answer 423 (CM_LOCK_DEFAULTS). */
   lockDefaults: boolean;
   heartbeatStaleMs: number;
+  /** The built dashboard (web/dist). */
   webRoot: string;
   /** Bytes a stream client may have unsent before it is cut off (default 4 MiB). */
   streamMaxBufferedBytes?: number;
@@ -106,7 +107,6 @@ export function createApp(deps: AppDeps): Express {
   api.use(notFoundRoute);
   api.use(errorHandler(deps.log));
   app.use('/api', api);
-  app.use(express.static(deps.webRoot, { index: 'index.html', maxAge: '1h' }));
-  app.get('/{*path}', (_req, res) => res.sendFile(path.join(deps.webRoot, 'index.html')));
+  app.use(webRoutes(deps.webRoot));
   return app;
 }

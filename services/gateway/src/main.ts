@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     defaultCwd: config.defaultCwd,
     lockDefaults: config.lockDefaults,
     heartbeatStaleMs: config.heartbeatStaleMs,
-    webRoot: path.resolve(__dirname, '../../../web/public'),
+    webRoot: path.resolve(__dirname, '../../../web/dist'),
   });
   const server = http.createServer(app);
   const sockets = attachSocketStream(server, {

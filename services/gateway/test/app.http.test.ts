@@ -36,7 +36,7 @@ beforeAll(async () => {
     defaultCwd: undefined,
     lockDefaults: false,
     heartbeatStaleMs: 10_000,
-    webRoot: `${__dirname}/../../../web/public`,
+    webRoot: `${__dirname}/../../../web/dist`,
   });
   server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

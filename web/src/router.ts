@@ -1,0 +1,39 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
+
+export const routes: RouteRecordRaw[] = [
+  {
+    path: '/',
+    name: 'home',
+    component: () => import('./features/chat/ChatHome.vue'),
+    meta: { title: 'Chats' },
+  },
+  { path: '/chats/:id', name: 'chat', component: () => import('./features/chat/ChatPage.vue'), props: true },
+  {
+    path: '/jobs',
+    name: 'jobs',
+    component: () => import('./features/jobs/JobsPage.vue'),
+    meta: { title: 'Jobs' },
+  },
+  {
+    path: '/extensions',
+    name: 'extensions',
+    component: () => import('./features/extensions/ExtensionsPage.vue'),
+    meta: { title: 'Extensions' },
+  },
+  {
+    path: '/health',
+    name: 'health',
+    component: () => import('./features/health/HealthPage.vue'),
+    meta: { title: 'Health' },
+  },
+  { path: '/:rest(.*)*', redirect: '/' },
+];
+
+export function createAppRouter() {
+  const router = createRouter({ history: createWebHistory(), routes });
+  router.afterEach((to) => {
+    const title = to.meta.title as string | undefined;
+    if (title) document.title = `${title} · Codex Manager`;
+  });
+  return router;
+}
