@@ -16,7 +16,1076 @@ if TYPE_CHECKING:
     from .._support import AsyncCaller
     from ..async_stream import AsyncEventStream
 
-__all__ = ["API", "SessionsAPI", "StreamAPI", "SystemAPI"]
+__all__ = ["API", "AccountAPI", "ApprovalsAPI", "ControlsAPI", "ExtensionsAPI", "JobsAPI", "McpAPI", "ProjectsAPI", "RuntimeAPI", "SessionsAPI", "SettingsAPI", "SkillsAPI", "StreamAPI", "SystemAPI", "ToolCallsAPI", "ToolInputAPI"]
+
+
+class AccountAPI:
+    """Operations `account.*`."""
+
+    def __init__(self, client: AsyncCaller) -> None:
+        self._client = client
+
+    async def login_cancel(
+        self,
+        login_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Cancel a login in progress.
+
+        `POST /api/account/login/{loginId}/cancel` (operation `account.loginCancel`).
+        """
+        result = await self._client._call(
+            OPERATIONS["account.loginCancel"],
+            path={"loginId": login_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def login_start(
+        self,
+        *,
+        body: AccountLoginStartBody | AccountLoginStartBody2 | AccountLoginStartBody3,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Start a login: an API key, or ChatGPT in the browser (authUrl) or by device code.
+
+        The API key is removed from the stored command once the runtime has it; it is never returned or logged.
+
+        `POST /api/account/login` (operation `account.loginStart`).
+        """
+        result = await self._client._call(
+            OPERATIONS["account.loginStart"],
+            path={},
+            query={},
+            body=body,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def logout(
+        self,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Log the runtime out.
+
+        `POST /api/account/logout` (operation `account.logout`).
+        """
+        result = await self._client._call(
+            OPERATIONS["account.logout"],
+            path={},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def rate_limits(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """The account's rate limits (needs an account).
+
+        `GET /api/account/rate-limits` (operation `account.rateLimits`).
+        """
+        result = await self._client._call(
+            OPERATIONS["account.rateLimits"],
+            path={},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def read(
+        self,
+        *,
+        refresh_token: Literal["true", "false"] | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """The runtime account (account/read).
+
+        `GET /api/account` (operation `account.read`).
+        """
+        result = await self._client._call(
+            OPERATIONS["account.read"],
+            path={},
+            query={"refreshToken": refresh_token},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+
+class ApprovalsAPI:
+    """Operations `approvals.*`."""
+
+    def __init__(self, client: AsyncCaller) -> None:
+        self._client = client
+
+    async def decide(
+        self,
+        approval_id: str,
+        *,
+        decision: Literal["accept", "acceptForSession", "acceptWithExecpolicyAmendment", "applyNetworkPolicyAmendment", "decline", "cancel"],
+        network_policy_amendment: NetworkPolicyAmendment | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ApprovalsDecideResult:
+        """Decide a command or file-change approval.
+
+        accept | acceptForSession | acceptWithExecpolicyAmendment | applyNetworkPolicyAmendment need the runtime to have offered them (see `decisions`); decline and cancel are always possible.
+
+        `POST /api/approvals/{id}/decision` (operation `approvals.decide`).
+        """
+        result = await self._client._call(
+            OPERATIONS["approvals.decide"],
+            path={"id": approval_id},
+            query={},
+            body=_fields(
+                {
+                    "decision": decision,
+                    "networkPolicyAmendment": network_policy_amendment,
+                },
+            ),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("ApprovalsDecideResult", result)
+
+    async def get(
+        self,
+        approval_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ApprovalsGetResult:
+        """One of the command and file-change approvals.
+
+        `GET /api/approvals/{id}` (operation `approvals.get`).
+        """
+        result = await self._client._call(
+            OPERATIONS["approvals.get"],
+            path={"id": approval_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("ApprovalsGetResult", result)
+
+    async def list(
+        self,
+        session_id: str,
+        *,
+        status: Literal["pending", "resolved", "expired", "all"] | None = None,
+        timeout: float | None = None,
+    ) -> ApprovalsListResult:
+        """A session's command and file-change approvals (pending ones unless ?status= says otherwise), oldest first.
+
+        `GET /api/sessions/{id}/approvals` (operation `approvals.list`).
+        """
+        result = await self._client._call(
+            OPERATIONS["approvals.list"],
+            path={"id": session_id},
+            query={"status": status},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("ApprovalsListResult", result)
+
+
+class ControlsAPI:
+    """Operations `controls.*`."""
+
+    def __init__(self, client: AsyncCaller) -> None:
+        self._client = client
+
+    async def get_default(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> ControlsGetDefaultResult:
+        """Default controls (apply to every session that does not set its own).
+
+        `GET /api/controls/default` (operation `controls.getDefault`).
+        """
+        result = await self._client._call(
+            OPERATIONS["controls.getDefault"],
+            path={},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("ControlsGetDefaultResult", result)
+
+    async def get_session(
+        self,
+        session_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ControlsGetSessionResult:
+        """A session's controls: each scope and the effective tuple with where each field comes from.
+
+        `GET /api/sessions/{id}/controls` (operation `controls.getSession`).
+        """
+        result = await self._client._call(
+            OPERATIONS["controls.getSession"],
+            path={"id": session_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("ControlsGetSessionResult", result)
+
+    async def set_default(
+        self,
+        *,
+        controls: ControlsSetDefaultControls,
+        mode: Literal["merge", "replace"] | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ControlsSetDefaultResult:
+        """Write default controls (423 when defaults are locked by configuration).
+
+        Args:
+            controls: fields to set; null clears a field of this scope
+
+        `PUT /api/controls/default` (operation `controls.setDefault`).
+        """
+        result = await self._client._call(
+            OPERATIONS["controls.setDefault"],
+            path={},
+            query={},
+            body=_fields({"controls": controls, "mode": mode}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("ControlsSetDefaultResult", result)
+
+    async def set_session(
+        self,
+        session_id: str,
+        *,
+        controls: ControlsSetSessionControls,
+        mode: Literal["merge", "replace"] | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ControlsSetSessionResult:
+        """Write a session's controls; the next turn runs with them.
+
+        Args:
+            controls: fields to set; null clears a field of this scope
+
+        `PUT /api/sessions/{id}/controls` (operation `controls.setSession`).
+        """
+        result = await self._client._call(
+            OPERATIONS["controls.setSession"],
+            path={"id": session_id},
+            query={},
+            body=_fields({"controls": controls, "mode": mode}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("ControlsSetSessionResult", result)
+
+
+class ExtensionsAPI:
+    """Operations `extensions.*`."""
+
+    def __init__(self, client: AsyncCaller) -> None:
+        self._client = client
+
+    async def audit(
+        self,
+        *,
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> ExtensionsAuditResult:
+        """Every reload: who asked, when, and what it loaded or why it failed (newest first).
+
+        `GET /api/extensions/audit` (operation `extensions.audit`).
+        """
+        result = await self._client._call(
+            OPERATIONS["extensions.audit"],
+            path={},
+            query={"limit": limit},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("ExtensionsAuditResult", result)
+
+    async def list(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> ExtensionsListResult:
+        """Inventory: origin, version, compatibility, trust, capabilities, handler stats, last errors.
+
+        `GET /api/extensions` (operation `extensions.list`).
+        """
+        result = await self._client._call(
+            OPERATIONS["extensions.list"],
+            path={},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("ExtensionsListResult", result)
+
+    async def reload(
+        self,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ExtensionsReloadResult:
+        """Reload every extension as one atomic swap (the previous set stays on failure).
+
+        200 with the reload when the new set is active; 422 `extension_reload_failed` (the previous set stays active) with the errors; 409 while another reload runs; 503 when no extension host runs.
+
+        `POST /api/extensions/reload` (operation `extensions.reload`).
+        """
+        result = await self._client._call(
+            OPERATIONS["extensions.reload"],
+            path={},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("ExtensionsReloadResult", result)
+
+
+class JobsAPI:
+    """Operations `jobs.*`."""
+
+    def __init__(self, client: AsyncCaller) -> None:
+        self._client = client
+
+    async def cancel(
+        self,
+        job_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> JobsCancelResult:
+        """Cancel a queued or running job (a repeat is already_resolved; a finished job is 409).
+
+        `POST /api/jobs/{id}/cancel` (operation `jobs.cancel`).
+        """
+        result = await self._client._call(
+            OPERATIONS["jobs.cancel"],
+            path={"id": job_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("JobsCancelResult", result)
+
+    async def enqueue(
+        self,
+        *,
+        type: str,
+        payload: dict[str, Any],
+        dedupe_key: str | None = None,
+        priority: int | None = None,
+        session_id: str | None = None,
+        project_id: str | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> JobsEnqueueResult:
+        """Enqueue a job (payload checked against its type; a repeated dedupe key returns the unfinished job).
+
+        `POST /api/jobs` (operation `jobs.enqueue`).
+        """
+        result = await self._client._call(
+            OPERATIONS["jobs.enqueue"],
+            path={},
+            query={},
+            body=_fields(
+                {
+                    "type": type,
+                    "payload": payload,
+                    "dedupeKey": dedupe_key,
+                    "priority": priority,
+                    "sessionId": session_id,
+                    "projectId": project_id,
+                },
+            ),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("JobsEnqueueResult", result)
+
+    async def get(
+        self,
+        job_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> JobsGetResult:
+        """One job with its status, attempts, output or error.
+
+        `GET /api/jobs/{id}` (operation `jobs.get`).
+        """
+        result = await self._client._call(
+            OPERATIONS["jobs.get"],
+            path={"id": job_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("JobsGetResult", result)
+
+    async def list(
+        self,
+        *,
+        project_id: str | Sequence[str] | None = None,
+        session_id: str | Sequence[str] | None = None,
+        status: str | Sequence[str] | None = None,
+        type: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        cursor: str | Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> JobsListResult:
+        """List jobs, newest first (filters: project, session, status, type).
+
+        Args:
+            status: comma-separated: queued, running, retrying, completed, failed, canceled
+
+        `GET /api/jobs` (operation `jobs.list`).
+        """
+        result = await self._client._call(
+            OPERATIONS["jobs.list"],
+            path={},
+            query={
+                "projectId": project_id,
+                "sessionId": session_id,
+                "status": status,
+                "type": type,
+                "limit": limit,
+                "cursor": cursor,
+            },
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("JobsListResult", result)
+
+    async def retry(
+        self,
+        job_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> JobsRetryResult:
+        """Queue a failed or canceled job again (409 for any other status).
+
+        `POST /api/jobs/{id}/retry` (operation `jobs.retry`).
+        """
+        result = await self._client._call(
+            OPERATIONS["jobs.retry"],
+            path={"id": job_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("JobsRetryResult", result)
+
+    async def suggest_request_enqueue(
+        self,
+        session_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> JobsSuggestRequestEnqueueResult:
+        """Enqueue a suggestion of the session's next request (the result arrives as job.completed).
+
+        `POST /api/sessions/{id}/suggest-request/enqueue` (operation `jobs.suggestRequestEnqueue`).
+        """
+        result = await self._client._call(
+            OPERATIONS["jobs.suggestRequestEnqueue"],
+            path={"id": session_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("JobsSuggestRequestEnqueueResult", result)
+
+    async def suggest_request_run(
+        self,
+        session_id: str,
+        *,
+        wait_ms: int | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> JobsSuggestRequestRunResult | JobsSuggestRequestRunResult2:
+        """Suggest the session's next request now: runs the job and waits for it.
+
+        200 with the finished job and its suggestion; 202 with the job if it is still running after `waitMs`. 409 while another suggestion for the session is unfinished, 429 when the queue is full, 503 when the queue is off or no queue-worker is running.
+
+        `POST /api/sessions/{id}/suggest-request` (operation `jobs.suggestRequestRun`).
+        """
+        result = await self._client._call(
+            OPERATIONS["jobs.suggestRequestRun"],
+            path={"id": session_id},
+            query={},
+            body=_fields({"waitMs": wait_ms}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("JobsSuggestRequestRunResult | JobsSuggestRequestRunResult2", result)
+
+
+class McpAPI:
+    """Operations `mcp.*`."""
+
+    def __init__(self, client: AsyncCaller) -> None:
+        self._client = client
+
+    async def oauth_login(
+        self,
+        name: str,
+        *,
+        scopes: Sequence[str] | None = None,
+        timeout_secs: int | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Start an OAuth login for an MCP server.
+
+        `POST /api/mcp-servers/{name}/oauth-login` (operation `mcp.oauthLogin`).
+        """
+        result = await self._client._call(
+            OPERATIONS["mcp.oauthLogin"],
+            path={"name": name},
+            query={},
+            body=_fields({"scopes": scopes, "timeoutSecs": timeout_secs}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def reload(
+        self,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Reload MCP server configuration.
+
+        `POST /api/mcp-servers/reload` (operation `mcp.reload`).
+        """
+        result = await self._client._call(
+            OPERATIONS["mcp.reload"],
+            path={},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def status(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | Sequence[str] | None = None,
+        detail: Literal["full", "toolsAndAuthOnly"] | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """MCP servers and their status (mcpServerStatus/list).
+
+        `GET /api/mcp-servers` (operation `mcp.status`).
+        """
+        result = await self._client._call(
+            OPERATIONS["mcp.status"],
+            path={},
+            query={"limit": limit, "cursor": cursor, "detail": detail},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+
+class ProjectsAPI:
+    """Operations `projects.*`."""
+
+    def __init__(self, client: AsyncCaller) -> None:
+        self._client = client
+
+    async def assign_session(
+        self,
+        project_id: str,
+        session_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ProjectsAssignSessionResult:
+        """Put a session in this project.
+
+        `PUT /api/projects/{id}/sessions/{sessionId}` (operation `projects.assignSession`).
+        """
+        result = await self._client._call(
+            OPERATIONS["projects.assignSession"],
+            path={"id": project_id, "sessionId": session_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("ProjectsAssignSessionResult", result)
+
+    async def create(
+        self,
+        *,
+        name: str,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ProjectsCreateResult:
+        """Create a project (names are unique, ignoring case).
+
+        `POST /api/projects` (operation `projects.create`).
+        """
+        result = await self._client._call(
+            OPERATIONS["projects.create"],
+            path={},
+            query={},
+            body=_fields({"name": name}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("ProjectsCreateResult", result)
+
+    async def delete(
+        self,
+        project_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ProjectsDeleteResult:
+        """Delete a project; its sessions stay, in no project.
+
+        `DELETE /api/projects/{id}` (operation `projects.delete`).
+        """
+        result = await self._client._call(
+            OPERATIONS["projects.delete"],
+            path={"id": project_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("ProjectsDeleteResult", result)
+
+    async def delete_chats(
+        self,
+        project_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ProjectsDeleteChatsResult:
+        """Delete all of a project's chats (each as DELETE /api/sessions/:id); the project stays.
+
+        Sessions are deleted one by one; if one fails the call stops with that error and `details.deleted` lists the ones already gone (calling again continues).
+
+        `DELETE /api/projects/{id}/chats` (operation `projects.deleteChats`).
+        """
+        result = await self._client._call(
+            OPERATIONS["projects.deleteChats"],
+            path={"id": project_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("ProjectsDeleteChatsResult", result)
+
+    async def get(
+        self,
+        project_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ProjectsGetResult:
+        """One project.
+
+        `GET /api/projects/{id}` (operation `projects.get`).
+        """
+        result = await self._client._call(
+            OPERATIONS["projects.get"],
+            path={"id": project_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("ProjectsGetResult", result)
+
+    async def list(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> ProjectsListResult:
+        """List projects by name.
+
+        `GET /api/projects` (operation `projects.list`).
+        """
+        result = await self._client._call(
+            OPERATIONS["projects.list"],
+            path={},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("ProjectsListResult", result)
+
+    async def move_chats(
+        self,
+        project_id: str,
+        *,
+        target_project_id: str | None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ProjectsMoveChatsResult:
+        """Move all of a project's chats to another project (or to none).
+
+        `POST /api/projects/{id}/move-chats` (operation `projects.moveChats`).
+        """
+        result = await self._client._call(
+            OPERATIONS["projects.moveChats"],
+            path={"id": project_id},
+            query={},
+            body=_fields({"targetProjectId": target_project_id}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("ProjectsMoveChatsResult", result)
+
+    async def rename(
+        self,
+        project_id: str,
+        *,
+        name: str,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ProjectsRenameResult:
+        """Rename a project.
+
+        `PATCH /api/projects/{id}` (operation `projects.rename`).
+        """
+        result = await self._client._call(
+            OPERATIONS["projects.rename"],
+            path={"id": project_id},
+            query={},
+            body=_fields({"name": name}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("ProjectsRenameResult", result)
+
+    async def unassign_session(
+        self,
+        project_id: str,
+        session_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ProjectsUnassignSessionResult:
+        """Take a session out of this project.
+
+        `DELETE /api/projects/{id}/sessions/{sessionId}` (operation `projects.unassignSession`).
+        """
+        result = await self._client._call(
+            OPERATIONS["projects.unassignSession"],
+            path={"id": project_id, "sessionId": session_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("ProjectsUnassignSessionResult", result)
+
+
+class RuntimeAPI:
+    """Operations `runtime.*`."""
+
+    def __init__(self, client: AsyncCaller) -> None:
+        self._client = client
+
+    async def apps(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | Sequence[str] | None = None,
+        force_refetch: Literal["true", "false"] | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Apps and connectors (app/list).
+
+        `GET /api/apps` (operation `runtime.apps`).
+        """
+        result = await self._client._call(
+            OPERATIONS["runtime.apps"],
+            path={},
+            query={"limit": limit, "cursor": cursor, "forceRefetch": force_refetch},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def collaboration_modes(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Collaboration mode presets (use `collaborationMode` when sending a message).
+
+        `GET /api/collaboration-modes` (operation `runtime.collaborationModes`).
+        """
+        result = await self._client._call(
+            OPERATIONS["runtime.collaborationModes"],
+            path={},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def command_exec(
+        self,
+        *,
+        command: Sequence[str],
+        cwd: str | None = None,
+        timeout_ms: int | None = None,
+        env: dict[str, str | None] | None = None,
+        output_bytes_cap: int | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Run one command (argv) in the runtime's sandbox, outside any session.
+
+        `POST /api/command-exec` (operation `runtime.commandExec`).
+        """
+        result = await self._client._call(
+            OPERATIONS["runtime.commandExec"],
+            path={},
+            query={},
+            body=_fields(
+                {
+                    "command": command,
+                    "cwd": cwd,
+                    "timeoutMs": timeout_ms,
+                    "env": env,
+                    "outputBytesCap": output_bytes_cap,
+                },
+            ),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def config_requirements(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Requirements imposed on the config by policy (configRequirements/read).
+
+        `GET /api/config/requirements` (operation `runtime.configRequirements`).
+        """
+        result = await self._client._call(
+            OPERATIONS["runtime.configRequirements"],
+            path={},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def experimental_features(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Experimental features and whether each is enabled.
+
+        `GET /api/experimental-features` (operation `runtime.experimentalFeatures`).
+        """
+        result = await self._client._call(
+            OPERATIONS["runtime.experimentalFeatures"],
+            path={},
+            query={"limit": limit, "cursor": cursor},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def feedback(
+        self,
+        *,
+        classification: str,
+        reason: str | None = None,
+        session_id: str | None = None,
+        include_logs: bool | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Send feedback about the runtime (feedback/upload; needs network access).
+
+        `POST /api/feedback` (operation `runtime.feedback`).
+        """
+        result = await self._client._call(
+            OPERATIONS["runtime.feedback"],
+            path={},
+            query={},
+            body=_fields(
+                {
+                    "classification": classification,
+                    "reason": reason,
+                    "sessionId": session_id,
+                    "includeLogs": include_logs,
+                },
+            ),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def models(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | Sequence[str] | None = None,
+        include_hidden: Literal["true", "false"] | None = None,
+        model_provider: str | Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Models the runtime offers (model/list).
+
+        `GET /api/models` (operation `runtime.models`).
+        """
+        result = await self._client._call(
+            OPERATIONS["runtime.models"],
+            path={},
+            query={
+                "limit": limit,
+                "cursor": cursor,
+                "includeHidden": include_hidden,
+                "modelProvider": model_provider,
+            },
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def read_config(
+        self,
+        *,
+        include_layers: Literal["true", "false"] | None = None,
+        cwd: str | Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Codex's effective config (config/read).
+
+        `GET /api/config` (operation `runtime.readConfig`).
+        """
+        result = await self._client._call(
+            OPERATIONS["runtime.readConfig"],
+            path={},
+            query={"includeLayers": include_layers, "cwd": cwd},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def write_config_batch(
+        self,
+        *,
+        edits: Sequence[Edit],
+        expected_version: str | None = None,
+        reload_user_config: bool | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Write several values of Codex's config.toml at once (config/batchWrite); audited, 423 when locked.
+
+        `POST /api/config/batch` (operation `runtime.writeConfigBatch`).
+        """
+        result = await self._client._call(
+            OPERATIONS["runtime.writeConfigBatch"],
+            path={},
+            query={},
+            body=_fields(
+                {
+                    "edits": edits,
+                    "expectedVersion": expected_version,
+                    "reloadUserConfig": reload_user_config,
+                },
+            ),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def write_config_value(
+        self,
+        *,
+        key_path: str,
+        value: Any,
+        merge_strategy: Literal["replace", "upsert"] | None = None,
+        expected_version: str | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Write one value of Codex's config.toml (config/value/write); audited, 423 when defaults are locked.
+
+        `POST /api/config/value` (operation `runtime.writeConfigValue`).
+        """
+        result = await self._client._call(
+            OPERATIONS["runtime.writeConfigValue"],
+            path={},
+            query={},
+            body=_fields(
+                {
+                    "keyPath": key_path,
+                    "value": value,
+                    "mergeStrategy": merge_strategy,
+                    "expectedVersion": expected_version,
+                },
+            ),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
 
 
 class SessionsAPI:
@@ -25,18 +1094,90 @@ class SessionsAPI:
     def __init__(self, client: AsyncCaller) -> None:
         self._client = client
 
+    async def archive(
+        self,
+        session_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsArchiveResult:
+        """Archive a session.
+
+        Idempotent: archiving an archived session (or the reverse) changes nothing.
+
+        `POST /api/sessions/{id}/archive` (operation `sessions.archive`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.archive"],
+            path={"id": session_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsArchiveResult", result)
+
+    async def clean_background_terminals(
+        self,
+        session_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsCleanBackgroundTerminalsResult:
+        """Stop the background terminals the thread left running.
+
+        `POST /api/sessions/{id}/background-terminals/clean` (operation `sessions.cleanBackgroundTerminals`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.cleanBackgroundTerminals"],
+            path={"id": session_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsCleanBackgroundTerminalsResult", result)
+
+    async def compact(
+        self,
+        session_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsCompactResult:
+        """Compact the thread's context; the compaction runs as a turn that streams like any other.
+
+        `POST /api/sessions/{id}/compact` (operation `sessions.compact`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.compact"],
+            path={"id": session_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsCompactResult", result)
+
     async def create(
         self,
         *,
         cwd: str | None = None,
-        model: str | None = None,
-        approval_policy: Literal["untrusted", "on-failure", "on-request", "never"] | None = None,
-        sandbox: Literal["read-only", "workspace-write", "danger-full-access"] | None = None,
         title: str | None = None,
+        project_id: str | None = None,
+        model: str | None = None,
+        approval_policy: Literal["untrusted", "on-request", "never"] | None = None,
+        sandbox: Literal["read-only", "workspace-write", "danger-full-access"] | None = None,
+        network_access: bool | None = None,
+        dynamic_tools: Sequence[DynamicTool] | None = None,
+        base_instructions: str | None = None,
+        developer_instructions: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
     ) -> SessionsCreateResult:
         """Create a session (a new runtime thread).
+
+        Controls given here (model, approvalPolicy, sandbox, networkAccess) become the session scope; missing ones come from the default scope, then from the runtime.
 
         `POST /api/sessions` (operation `sessions.create`).
         """
@@ -47,10 +1188,15 @@ class SessionsAPI:
             body=_fields(
                 {
                     "cwd": cwd,
+                    "title": title,
+                    "projectId": project_id,
                     "model": model,
                     "approvalPolicy": approval_policy,
                     "sandbox": sandbox,
-                    "title": title,
+                    "networkAccess": network_access,
+                    "dynamicTools": dynamic_tools,
+                    "baseInstructions": base_instructions,
+                    "developerInstructions": developer_instructions,
                 },
             ),
             idempotency_key=idempotency_key,
@@ -58,44 +1204,244 @@ class SessionsAPI:
         )
         return cast("SessionsCreateResult", result)
 
+    async def delete(
+        self,
+        session_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsDeleteResult:
+        """Delete a session (manager-level; later reads answer 410).
+
+        Interrupts an active turn, archives the runtime thread, removes the manager metadata (turns, transcript rows, controls, settings) and remembers the id.
+
+        `DELETE /api/sessions/{id}` (operation `sessions.delete`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.delete"],
+            path={"id": session_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsDeleteResult", result)
+
+    async def delete_transcript_row(
+        self,
+        session_id: str,
+        row_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsDeleteTranscriptRowResult:
+        """Delete a supplemental transcript row.
+
+        `DELETE /api/sessions/{id}/transcript/{rowId}` (operation `sessions.deleteTranscriptRow`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.deleteTranscriptRow"],
+            path={"id": session_id, "rowId": row_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsDeleteTranscriptRowResult", result)
+
+    async def fork(
+        self,
+        session_id: str,
+        *,
+        last_turn_id: str | None = None,
+        title: str | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsForkResult:
+        """Fork a session into a new one (optionally only up to a turn).
+
+        The fork keeps the project, controls and settings of its source.
+
+        Args:
+            last_turn_id: keep turns up to this one, inclusive
+
+        `POST /api/sessions/{id}/fork` (operation `sessions.fork`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.fork"],
+            path={"id": session_id},
+            query={},
+            body=_fields({"lastTurnId": last_turn_id, "title": title}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsForkResult", result)
+
     async def get(
         self,
         session_id: str,
         *,
+        transcript: Literal["true", "false"] | None = None,
         timeout: float | None = None,
     ) -> SessionsGetResult:
-        """A session with its turns.
+        """A session with its turns and its transcript.
+
+        The transcript is read from the runtime (`thread/read`, `thread/turns/list`) and merged with supplemental rows, ordered by turn and item. When the runtime cannot be read the session and turns still come back, with `transcript.complete: false` and the error. `transcript=false` skips it.
 
         `GET /api/sessions/{id}` (operation `sessions.get`).
         """
         result = await self._client._call(
             OPERATIONS["sessions.get"],
             path={"id": session_id},
-            query={},
+            query={"transcript": transcript},
             body=NO_BODY,
             idempotency_key=None,
             timeout=timeout,
         )
         return cast("SessionsGetResult", result)
 
+    async def interrupt(
+        self,
+        session_id: str,
+        *,
+        turn_id: str | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsInterruptResult:
+        """Interrupt the turn in progress; answers once the runtime has ended it.
+
+        `POST /api/sessions/{id}/interrupt` (operation `sessions.interrupt`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.interrupt"],
+            path={"id": session_id},
+            query={},
+            body=_fields({"turnId": turn_id}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsInterruptResult", result)
+
     async def list(
         self,
         *,
+        project_id: str | Literal["none"] | None = None,
+        archived: Literal["true", "false", "all"] | None = None,
+        q: str | Sequence[str] | None = None,
+        include_system_owned: Literal["true", "false"] | None = None,
+        limit: int | None = None,
+        cursor: str | Sequence[str] | None = None,
         timeout: float | None = None,
     ) -> SessionsListResult:
-        """List sessions, most recently active first.
+        """List sessions, most recent activity first (from the read model; never calls the runtime).
+
+        `projectId` (or `none`), `archived` (`false` by default, `true`, `all`), `q` (title or first message contains), `includeSystemOwned`; pass `nextCursor` back as `cursor` for the next page.
 
         `GET /api/sessions` (operation `sessions.list`).
         """
         result = await self._client._call(
             OPERATIONS["sessions.list"],
             path={},
-            query={},
+            query={
+                "projectId": project_id,
+                "archived": archived,
+                "q": q,
+                "includeSystemOwned": include_system_owned,
+                "limit": limit,
+                "cursor": cursor,
+            },
             body=NO_BODY,
             idempotency_key=None,
             timeout=timeout,
         )
         return cast("SessionsListResult", result)
+
+    async def rename(
+        self,
+        session_id: str,
+        *,
+        title: str,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsRenameResult:
+        """Rename a session (the runtime keeps the name too).
+
+        `PATCH /api/sessions/{id}` (operation `sessions.rename`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.rename"],
+            path={"id": session_id},
+            query={},
+            body=_fields({"title": title}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsRenameResult", result)
+
+    async def resume(
+        self,
+        session_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsResumeResult:
+        """Load the thread into the runtime again (e.g. after a restart).
+
+        `POST /api/sessions/{id}/resume` (operation `sessions.resume`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.resume"],
+            path={"id": session_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsResumeResult", result)
+
+    async def review(
+        self,
+        session_id: str,
+        *,
+        target: Target | SessionsReviewTarget | SessionsReviewTarget2 | SessionsReviewTarget3,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsReviewResult:
+        """Start a review turn (uncommitted changes, a base branch, a commit, or custom instructions).
+
+        `POST /api/sessions/{id}/review` (operation `sessions.review`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.review"],
+            path={"id": session_id},
+            query={},
+            body=_fields({"target": target}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsReviewResult", result)
+
+    async def rollback(
+        self,
+        session_id: str,
+        *,
+        turns: int,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsRollbackResult:
+        """Drop the newest N turns from the thread history (files on disk are not reverted).
+
+        `POST /api/sessions/{id}/rollback` (operation `sessions.rollback`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.rollback"],
+            path={"id": session_id},
+            query={},
+            body=_fields({"turns": turns}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsRollbackResult", result)
 
     async def send_message(
         self,
@@ -103,11 +1449,22 @@ class SessionsAPI:
         *,
         text: str,
         model: str | None = None,
-        approval_policy: Literal["untrusted", "on-failure", "on-request", "never"] | None = None,
+        approval_policy: Literal["untrusted", "on-request", "never"] | None = None,
+        sandbox: Literal["read-only", "workspace-write", "danger-full-access"] | None = None,
+        network_access: bool | None = None,
+        effort: str | None = None,
+        summary: Literal["auto", "concise", "detailed", "none"] | None = None,
+        collaboration_mode: Literal["default", "plan"] | None = None,
+        cwd: str | None = None,
         idempotency_key: str | None = None,
         timeout: float | None = None,
     ) -> SessionsSendMessageResult:
         """Send a message: starts a turn whose reply streams on /api/stream.
+
+        Every turn runs with the effective controls (per-turn override, session, default, runtime). Overrides here apply to this turn only. 409 while a turn is in progress (steer it instead).
+
+        Args:
+            effort: reasoning effort, e.g. low, medium, high
 
         `POST /api/sessions/{id}/messages` (operation `sessions.sendMessage`).
         """
@@ -120,12 +1477,374 @@ class SessionsAPI:
                     "text": text,
                     "model": model,
                     "approvalPolicy": approval_policy,
+                    "sandbox": sandbox,
+                    "networkAccess": network_access,
+                    "effort": effort,
+                    "summary": summary,
+                    "collaborationMode": collaboration_mode,
+                    "cwd": cwd,
                 },
             ),
             idempotency_key=idempotency_key,
             timeout=timeout,
         )
         return cast("SessionsSendMessageResult", result)
+
+    async def steer(
+        self,
+        session_id: str,
+        *,
+        text: str,
+        expected_turn_id: str | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsSteerResult:
+        """Add input to the turn in progress.
+
+        `POST /api/sessions/{id}/steer` (operation `sessions.steer`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.steer"],
+            path={"id": session_id},
+            query={},
+            body=_fields({"text": text, "expectedTurnId": expected_turn_id}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsSteerResult", result)
+
+    async def unarchive(
+        self,
+        session_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsUnarchiveResult:
+        """Unarchive a session.
+
+        Idempotent: archiving an archived session (or the reverse) changes nothing.
+
+        `POST /api/sessions/{id}/unarchive` (operation `sessions.unarchive`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.unarchive"],
+            path={"id": session_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsUnarchiveResult", result)
+
+    async def upsert_transcript_row(
+        self,
+        session_id: str,
+        row_id: str,
+        *,
+        kind: str,
+        content: Any,
+        turn_id: str | None | NotGiven = NOT_GIVEN,
+        after_item_id: str | None | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SessionsUpsertTranscriptRowResult | SessionsUpsertTranscriptRowResult2:
+        """Create or replace a supplemental transcript row by its stable id.
+
+        Args:
+            kind: e.g. note, review, suggestion
+            turn_id: the turn the row belongs to
+            after_item_id: place the row right after this item of the turn
+
+        `PUT /api/sessions/{id}/transcript/{rowId}` (operation `sessions.upsertTranscriptRow`).
+        """
+        result = await self._client._call(
+            OPERATIONS["sessions.upsertTranscriptRow"],
+            path={"id": session_id, "rowId": row_id},
+            query={},
+            body=_fields(
+                {
+                    "kind": kind,
+                    "content": content,
+                    "turnId": turn_id,
+                    "afterItemId": after_item_id,
+                },
+            keep_none=('turnId', 'afterItemId'),
+            ),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SessionsUpsertTranscriptRowResult | SessionsUpsertTranscriptRowResult2", result)
+
+
+class SettingsAPI:
+    """Operations `settings.*`."""
+
+    def __init__(self, client: AsyncCaller) -> None:
+        self._client = client
+
+    async def audit(
+        self,
+        *,
+        target: Literal["settings", "controls", "runtimeConfig"] | None = None,
+        scope: Literal["default", "session", "runtime"] | None = None,
+        session_id: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        before: int | None = None,
+        timeout: float | None = None,
+    ) -> SettingsAuditResult:
+        """The audit trail of settings, controls and runtime config writes, newest first.
+
+        Pass `nextBefore` back as `before` for the next page.
+
+        Args:
+            before: cursor: entries older than this id
+
+        `GET /api/settings/audit` (operation `settings.audit`).
+        """
+        result = await self._client._call(
+            OPERATIONS["settings.audit"],
+            path={},
+            query={
+                "target": target,
+                "scope": scope,
+                "sessionId": session_id,
+                "limit": limit,
+                "before": before,
+            },
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("SettingsAuditResult", result)
+
+    async def delete_default_key(
+        self,
+        key: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SettingsDeleteDefaultKeyResult:
+        """Delete one default setting.
+
+        `DELETE /api/settings/default/{key}` (operation `settings.deleteDefaultKey`).
+        """
+        result = await self._client._call(
+            OPERATIONS["settings.deleteDefaultKey"],
+            path={"key": key},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SettingsDeleteDefaultKeyResult", result)
+
+    async def delete_session_key(
+        self,
+        session_id: str,
+        key: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SettingsDeleteSessionKeyResult:
+        """Delete one session setting.
+
+        `DELETE /api/sessions/{id}/settings/{key}` (operation `settings.deleteSessionKey`).
+        """
+        result = await self._client._call(
+            OPERATIONS["settings.deleteSessionKey"],
+            path={"id": session_id, "key": key},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SettingsDeleteSessionKeyResult", result)
+
+    async def get_default(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> SettingsGetDefaultResult:
+        """Default settings.
+
+        `GET /api/settings/default` (operation `settings.getDefault`).
+        """
+        result = await self._client._call(
+            OPERATIONS["settings.getDefault"],
+            path={},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("SettingsGetDefaultResult", result)
+
+    async def get_session(
+        self,
+        session_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> SettingsGetSessionResult:
+        """Session settings.
+
+        `GET /api/sessions/{id}/settings` (operation `settings.getSession`).
+        """
+        result = await self._client._call(
+            OPERATIONS["settings.getSession"],
+            path={"id": session_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("SettingsGetSessionResult", result)
+
+    async def set_default_key(
+        self,
+        key: str,
+        *,
+        value: Any,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SettingsSetDefaultKeyResult:
+        """Set one default setting (the value replaces the old one).
+
+        `PUT /api/settings/default/{key}` (operation `settings.setDefaultKey`).
+        """
+        result = await self._client._call(
+            OPERATIONS["settings.setDefaultKey"],
+            path={"key": key},
+            query={},
+            body=_fields({"value": value}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SettingsSetDefaultKeyResult", result)
+
+    async def set_session_key(
+        self,
+        session_id: str,
+        key: str,
+        *,
+        value: Any,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SettingsSetSessionKeyResult:
+        """Set one session setting (the value replaces the old one).
+
+        `PUT /api/sessions/{id}/settings/{key}` (operation `settings.setSessionKey`).
+        """
+        result = await self._client._call(
+            OPERATIONS["settings.setSessionKey"],
+            path={"id": session_id, "key": key},
+            query={},
+            body=_fields({"value": value}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SettingsSetSessionKeyResult", result)
+
+    async def write_default(
+        self,
+        *,
+        values: dict[str, Any],
+        mode: Literal["merge", "replace"] | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SettingsWriteDefaultResult:
+        """Write default settings (merge or replace).
+
+        Args:
+            values: top-level keys and their values; null deletes a key
+
+        `PUT /api/settings/default` (operation `settings.writeDefault`).
+        """
+        result = await self._client._call(
+            OPERATIONS["settings.writeDefault"],
+            path={},
+            query={},
+            body=_fields({"values": values, "mode": mode}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SettingsWriteDefaultResult", result)
+
+    async def write_session(
+        self,
+        session_id: str,
+        *,
+        values: dict[str, Any],
+        mode: Literal["merge", "replace"] | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> SettingsWriteSessionResult:
+        """Write session settings (merge or replace).
+
+        Args:
+            values: top-level keys and their values; null deletes a key
+
+        `PUT /api/sessions/{id}/settings` (operation `settings.writeSession`).
+        """
+        result = await self._client._call(
+            OPERATIONS["settings.writeSession"],
+            path={"id": session_id},
+            query={},
+            body=_fields({"values": values, "mode": mode}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("SettingsWriteSessionResult", result)
+
+
+class SkillsAPI:
+    """Operations `skills.*`."""
+
+    def __init__(self, client: AsyncCaller) -> None:
+        self._client = client
+
+    async def list(
+        self,
+        *,
+        cwd: str | Sequence[str] | None = None,
+        force_reload: Literal["true", "false"] | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Skills available per working directory (skills/list).
+
+        `GET /api/skills` (operation `skills.list`).
+        """
+        result = await self._client._call(
+            OPERATIONS["skills.list"],
+            path={},
+            query={"cwd": cwd, "forceReload": force_reload},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
+
+    async def set_enabled(
+        self,
+        *,
+        enabled: bool,
+        name: str | None = None,
+        path: str | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Enable or disable a skill, by name or by path (skills/config/write).
+
+        `POST /api/skills/config` (operation `skills.setEnabled`).
+        """
+        result = await self._client._call(
+            OPERATIONS["skills.setEnabled"],
+            path={},
+            query={},
+            body=_fields({"name": name, "path": path, "enabled": enabled}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("dict[str, Any]", result)
 
 
 class StreamAPI:
@@ -154,6 +1873,27 @@ class SystemAPI:
 
     def __init__(self, client: AsyncCaller) -> None:
         self._client = client
+
+    async def capabilities(
+        self,
+        *,
+        timeout: float | None = None,
+    ) -> SystemCapabilitiesResult:
+        """What the runtime can do: its methods, which API operations they support, live probes.
+
+        Methods come from the runtime binary's own protocol schema; probes call read-only methods for real (e.g. rate limits fail without an account).
+
+        `GET /api/capabilities` (operation `system.capabilities`).
+        """
+        result = await self._client._call(
+            OPERATIONS["system.capabilities"],
+            path={},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("SystemCapabilitiesResult", result)
 
     async def health(
         self,
@@ -213,14 +1953,179 @@ class SystemAPI:
         return result
 
 
+class ToolCallsAPI:
+    """Operations `toolCalls.*`."""
+
+    def __init__(self, client: AsyncCaller) -> None:
+        self._client = client
+
+    async def get(
+        self,
+        tool_call_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ToolCallsGetResult:
+        """One of the dynamic tool calls.
+
+        `GET /api/tool-calls/{id}` (operation `toolCalls.get`).
+        """
+        result = await self._client._call(
+            OPERATIONS["toolCalls.get"],
+            path={"id": tool_call_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("ToolCallsGetResult", result)
+
+    async def list(
+        self,
+        session_id: str,
+        *,
+        status: Literal["pending", "resolved", "expired", "all"] | None = None,
+        timeout: float | None = None,
+    ) -> ToolCallsListResult:
+        """A session's dynamic tool calls (pending ones unless ?status= says otherwise), oldest first.
+
+        `GET /api/sessions/{id}/tool-calls` (operation `toolCalls.list`).
+        """
+        result = await self._client._call(
+            OPERATIONS["toolCalls.list"],
+            path={"id": session_id},
+            query={"status": status},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("ToolCallsListResult", result)
+
+    async def respond(
+        self,
+        tool_call_id: str,
+        *,
+        content_items: Sequence[ContentItem | ToolCallsRespondContentItem | ToolCallsRespondContentItem2],
+        success: bool | None = None,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ToolCallsRespondResult:
+        """Answer a dynamic tool call with content items (text, image or audio URLs).
+
+        `POST /api/tool-calls/{id}/response` (operation `toolCalls.respond`).
+        """
+        result = await self._client._call(
+            OPERATIONS["toolCalls.respond"],
+            path={"id": tool_call_id},
+            query={},
+            body=_fields({"contentItems": content_items, "success": success}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("ToolCallsRespondResult", result)
+
+
+class ToolInputAPI:
+    """Operations `toolInput.*`."""
+
+    def __init__(self, client: AsyncCaller) -> None:
+        self._client = client
+
+    async def decide(
+        self,
+        tool_input_id: str,
+        *,
+        answers: dict[str, str | list[str]],
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> ToolInputDecideResult:
+        """Answer a user-input request, one entry per question id.
+
+        `POST /api/tool-input/{id}/decision` (operation `toolInput.decide`).
+        """
+        result = await self._client._call(
+            OPERATIONS["toolInput.decide"],
+            path={"id": tool_input_id},
+            query={},
+            body=_fields({"answers": answers}),
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("ToolInputDecideResult", result)
+
+    async def get(
+        self,
+        tool_input_id: str,
+        *,
+        timeout: float | None = None,
+    ) -> ToolInputGetResult:
+        """One of the user-input questions.
+
+        `GET /api/tool-input/{id}` (operation `toolInput.get`).
+        """
+        result = await self._client._call(
+            OPERATIONS["toolInput.get"],
+            path={"id": tool_input_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("ToolInputGetResult", result)
+
+    async def list(
+        self,
+        session_id: str,
+        *,
+        status: Literal["pending", "resolved", "expired", "all"] | None = None,
+        timeout: float | None = None,
+    ) -> ToolInputListResult:
+        """A session's user-input questions (pending ones unless ?status= says otherwise), oldest first.
+
+        `GET /api/sessions/{id}/tool-input` (operation `toolInput.list`).
+        """
+        result = await self._client._call(
+            OPERATIONS["toolInput.list"],
+            path={"id": session_id},
+            query={"status": status},
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("ToolInputListResult", result)
+
+
 class API:
     """Every route group of the API, as attributes."""
 
+    account: AccountAPI
+    approvals: ApprovalsAPI
+    controls: ControlsAPI
+    extensions: ExtensionsAPI
+    jobs: JobsAPI
+    mcp: McpAPI
+    projects: ProjectsAPI
+    runtime: RuntimeAPI
     sessions: SessionsAPI
+    settings: SettingsAPI
+    skills: SkillsAPI
     stream: StreamAPI
     system: SystemAPI
+    tool_calls: ToolCallsAPI
+    tool_input: ToolInputAPI
 
     def _init_groups(self, client: AsyncCaller) -> None:
+        self.account = AccountAPI(client)
+        self.approvals = ApprovalsAPI(client)
+        self.controls = ControlsAPI(client)
+        self.extensions = ExtensionsAPI(client)
+        self.jobs = JobsAPI(client)
+        self.mcp = McpAPI(client)
+        self.projects = ProjectsAPI(client)
+        self.runtime = RuntimeAPI(client)
         self.sessions = SessionsAPI(client)
+        self.settings = SettingsAPI(client)
+        self.skills = SkillsAPI(client)
         self.stream = StreamAPI(client)
         self.system = SystemAPI(client)
+        self.tool_calls = ToolCallsAPI(client)
+        self.tool_input = ToolInputAPI(client)

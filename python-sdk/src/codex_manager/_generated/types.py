@@ -13,43 +13,779 @@ elif TYPE_CHECKING:  # 3.10 never evaluates these annotations (PEP 563): only ch
     from typing_extensions import NotRequired
 
 __all__ = [
+    "AccountLoginStartBody",
+    "AccountLoginStartBody2",
+    "AccountLoginStartBody3",
+    "ApprovalsDecideResult",
+    "ApprovalsGetResult",
+    "ApprovalsListResult",
+    "Change",
+    "ContentItem",
+    "Control",
+    "ControlsGetDefaultResult",
+    "ControlsGetSessionResult",
+    "ControlsSetDefaultControls",
+    "ControlsSetDefaultResult",
+    "ControlsSetSessionControls",
+    "ControlsSetSessionResult",
+    "Default",
+    "DynamicTool",
+    "Edit",
+    "Effective",
+    "Entry",
+    "Error",
+    "Extension",
+    "ExtensionsAuditResult",
+    "ExtensionsListResult",
+    "ExtensionsReloadResult",
+    "Host",
+    "Job",
+    "JobsCancelResult",
+    "JobsEnqueueResult",
+    "JobsGetResult",
+    "JobsListResult",
+    "JobsRetryResult",
+    "JobsSuggestRequestEnqueueResult",
+    "JobsSuggestRequestRunResult",
+    "JobsSuggestRequestRunResult2",
+    "Method",
+    "NetworkPolicyAmendment",
+    "OperationValue",
+    "Probe",
+    "Project",
+    "ProjectsAssignSessionResult",
+    "ProjectsAssignSessionResultSession",
+    "ProjectsCreateResult",
+    "ProjectsDeleteChatsResult",
+    "ProjectsDeleteResult",
+    "ProjectsGetResult",
+    "ProjectsListResult",
+    "ProjectsMoveChatsResult",
+    "ProjectsRenameResult",
+    "ProjectsUnassignSessionResult",
+    "ProjectsUnassignSessionResultSession",
+    "Reload",
+    "Request",
+    "ResolvedBy",
+    "Row",
+    "Runtime",
     "Session",
+    "SessionsArchiveResult",
+    "SessionsArchiveResultSession",
+    "SessionsCleanBackgroundTerminalsResult",
+    "SessionsCompactResult",
     "SessionsCreateResult",
+    "SessionsCreateResultSession",
+    "SessionsDeleteResult",
+    "SessionsDeleteTranscriptRowResult",
+    "SessionsForkResult",
+    "SessionsForkResultSession",
     "SessionsGetResult",
+    "SessionsGetResultSession",
+    "SessionsInterruptResult",
+    "SessionsInterruptResultTurn",
     "SessionsListResult",
+    "SessionsListResultSession",
+    "SessionsRenameResult",
+    "SessionsRenameResultSession",
+    "SessionsResumeResult",
+    "SessionsResumeResultSession",
+    "SessionsReviewResult",
+    "SessionsReviewResultTurn",
+    "SessionsReviewTarget",
+    "SessionsReviewTarget2",
+    "SessionsReviewTarget3",
+    "SessionsRollbackResult",
     "SessionsSendMessageResult",
+    "SessionsSendMessageResultControls",
     "SessionsSendMessageResultTurn",
+    "SessionsSteerResult",
+    "SessionsUnarchiveResult",
+    "SessionsUnarchiveResultSession",
+    "SessionsUpsertTranscriptRowResult",
+    "SessionsUpsertTranscriptRowResult2",
+    "SettingsAuditResult",
+    "SettingsAuditResultEntry",
+    "SettingsDeleteDefaultKeyResult",
+    "SettingsDeleteSessionKeyResult",
+    "SettingsGetDefaultResult",
+    "SettingsGetSessionResult",
+    "SettingsSetDefaultKeyResult",
+    "SettingsSetSessionKeyResult",
+    "SettingsWriteDefaultResult",
+    "SettingsWriteSessionResult",
+    "SystemCapabilitiesResult",
+    "Target",
+    "ToolCallsGetResult",
+    "ToolCallsListResult",
+    "ToolCallsRespondContentItem",
+    "ToolCallsRespondContentItem2",
+    "ToolCallsRespondResult",
+    "ToolInputDecideResult",
+    "ToolInputGetResult",
+    "ToolInputListResult",
+    "Transcript",
     "Turn",
+    "Value",
 ]
 
 
-class Session(TypedDict):
+class AccountLoginStartBody(TypedDict):
+    type: Literal["apiKey"]
+    apiKey: str
+
+
+class AccountLoginStartBody2(TypedDict):
+    type: Literal["chatgpt"]
+
+
+class AccountLoginStartBody3(TypedDict):
+    type: Literal["chatgptDeviceCode"]
+
+
+class ApprovalsDecideResult(TypedDict):
+    status: Literal["resolved", "already_resolved"]
+    request: Request
+
+
+class ApprovalsGetResult(TypedDict):
+    request: Request
+
+
+class ApprovalsListResult(TypedDict):
+    requests: list[Request]
+
+
+class Change(TypedDict):
+    key: str
+    before: Any
+    after: Any
+
+
+class ContentItem(TypedDict):
+    type: Literal["inputText"]
+    text: str
+
+
+class Control(TypedDict):
+    model: NotRequired[str]
+    approvalPolicy: NotRequired[Literal["untrusted", "on-request", "never"]]
+    sandbox: NotRequired[Literal["read-only", "workspace-write", "danger-full-access"]]
+    networkAccess: NotRequired[bool]
+
+
+class ControlsGetDefaultResult(TypedDict):
+    controls: Control
+    locked: bool
+
+
+class ControlsGetSessionResult(TypedDict):
+    sessionId: str
+    session: Session
+    """set on this session"""
+    default: Default
+    """the default scope"""
+    runtime: Runtime
+    """what the runtime chose when the thread was created"""
+    effective: Effective
+    locked: bool
+
+
+class ControlsSetDefaultControls(TypedDict):
+    model: NotRequired[str | None]
+    approvalPolicy: NotRequired[Literal["untrusted", "on-request", "never"] | None]
+    sandbox: NotRequired[Literal["read-only", "workspace-write", "danger-full-access"] | None]
+    networkAccess: NotRequired[bool | None]
+
+
+class ControlsSetDefaultResult(TypedDict):
+    controls: Control
+    locked: bool
+    changes: list[Change]
+
+
+class ControlsSetSessionControls(TypedDict):
+    model: NotRequired[str | None]
+    approvalPolicy: NotRequired[Literal["untrusted", "on-request", "never"] | None]
+    sandbox: NotRequired[Literal["read-only", "workspace-write", "danger-full-access"] | None]
+    networkAccess: NotRequired[bool | None]
+
+
+class ControlsSetSessionResult(TypedDict):
+    sessionId: str
+    session: Session
+    """set on this session"""
+    default: Default
+    """the default scope"""
+    runtime: Runtime
+    """what the runtime chose when the thread was created"""
+    effective: Effective
+    locked: bool
+    changes: list[Change]
+
+
+class Default(TypedDict):
+    model: NotRequired[str]
+    approvalPolicy: NotRequired[Literal["untrusted", "on-request", "never"]]
+    sandbox: NotRequired[Literal["read-only", "workspace-write", "danger-full-access"]]
+    networkAccess: NotRequired[bool]
+
+
+class DynamicTool(TypedDict):
+    type: NotRequired[Literal["function"]]
+    name: str
+    description: str
+    inputSchema: dict[str, Any]
+    """JSON Schema of the arguments"""
+
+
+class Edit(TypedDict):
+    keyPath: str
+    value: Any
+    mergeStrategy: NotRequired[Literal["replace", "upsert"]]
+
+
+class Effective(TypedDict):
+    values: Value
+    sources: dict[str, Literal["turn", "session", "default", "runtime"]]
+
+
+class Entry(TypedDict):
+    turnId: str | None
+    source: Literal["runtime", "supplemental"]
+    """runtime: a thread item; supplemental: a stored row"""
+    item: Any
+
+
+class Error(TypedDict):
+    code: str
+    message: str
+
+
+class Extension(TypedDict):
+    name: str
+    version: str | None
+    origin: str
+    """`bundled` or the configured root it was found in"""
+    path: str
+    coreApi: str | None
+    compatible: bool
+    state: Literal["active", "incompatible", "invalid", "disabled"]
+    trust: str
+    priority: float
+    events: list[str]
+    capabilities: list[str]
+    handlerStats: dict[str, Any]
+    lastErrors: list[dict[str, Any]]
+    loadError: str | None
+    loadedAt: str
+    updatedAt: str
+
+
+class ExtensionsAuditResult(TypedDict):
+    reloads: list[Reload]
+
+
+class ExtensionsListResult(TypedDict):
+    extensions: list[Extension]
+    host: Host
+
+
+class ExtensionsReloadResult(TypedDict):
+    reload: Reload
+
+
+class Host(TypedDict):
+    up: bool
+
+
+class Job(TypedDict):
     id: str
-    title: str | None
-    cwd: str | None
-    model: str | None
-    modelProvider: str | None
-    status: str
+    type: str
+    status: Literal["queued", "running", "retrying", "completed", "failed", "canceled"]
+    payload: dict[str, Any]
+    dedupeKey: str | None
+    priority: float
+    sessionId: str | None
+    projectId: str | None
+    requestedBy: str
+    source: str
+    attempts: float
+    maxAttempts: float
+    timeoutMs: float
+    workerThreadId: str | None
+    workerTurnId: str | None
+    output: dict[str, Any] | None
+    error: dict[str, Any] | None
+    deadLetter: str | None
+    createdAt: str
+    updatedAt: str
+    startedAt: str | None
+    completedAt: str | None
+
+
+class JobsCancelResult(TypedDict):
+    job: Job
+    outcome: Literal["canceled", "already_resolved"]
+
+
+class JobsEnqueueResult(TypedDict):
+    job: Job
+    deduped: bool
+
+
+class JobsGetResult(TypedDict):
+    job: Job
+
+
+class JobsListResult(TypedDict):
+    jobs: list[Job]
+    nextCursor: str | None
+
+
+class JobsRetryResult(TypedDict):
+    job: Job
+
+
+class JobsSuggestRequestEnqueueResult(TypedDict):
+    job: Job
+
+
+class JobsSuggestRequestRunResult(TypedDict):
+    job: Job
+    suggestion: str | None
+
+
+class JobsSuggestRequestRunResult2(TypedDict):
+    job: Job
+
+
+class Method(TypedDict):
+    known: bool
+    """false when the runtime's method table could not be read"""
+    total: float
+    experimental: list[str]
+    all: list[str]
+
+
+class NetworkPolicyAmendment(TypedDict):
+    host: str
+    action: Literal["allow", "deny"]
+
+
+class OperationValue(TypedDict):
+    supported: bool
+    methods: list[str]
+    missing: list[str]
+
+
+class Probe(TypedDict):
+    method: str
+    ok: bool
+    ms: float
+    error: NotRequired[Error]
+
+
+class Project(TypedDict):
+    id: str
+    name: str
+    sessionCount: float
+    """user sessions (not archived or archived) in the project"""
     createdAt: str
     updatedAt: str
 
 
+class ProjectsAssignSessionResult(TypedDict):
+    session: ProjectsAssignSessionResultSession
+
+
+class ProjectsAssignSessionResultSession(TypedDict):
+    id: str
+    title: str | None
+    preview: str | None
+    cwd: str | None
+    model: str | None
+    modelProvider: str | None
+    status: str
+    """idle | active | notLoaded | systemError"""
+    activeTurnId: str | None
+    archived: bool
+    archivedAt: str | None
+    projectId: str | None
+    systemOwned: bool
+    forkedFrom: str | None
+    dynamicTools: list[Any] | None
+    tokenUsage: Any
+    createdAt: str
+    updatedAt: str
+
+
+class ProjectsCreateResult(TypedDict):
+    project: Project
+
+
+class ProjectsDeleteChatsResult(TypedDict):
+    deleted: list[str]
+
+
+class ProjectsDeleteResult(TypedDict):
+    id: str
+    deleted: Literal[True]
+    unassignedSessions: list[str]
+
+
+class ProjectsGetResult(TypedDict):
+    project: Project
+
+
+class ProjectsListResult(TypedDict):
+    projects: list[Project]
+
+
+class ProjectsMoveChatsResult(TypedDict):
+    moved: list[str]
+
+
+class ProjectsRenameResult(TypedDict):
+    project: Project
+
+
+class ProjectsUnassignSessionResult(TypedDict):
+    session: ProjectsUnassignSessionResultSession
+
+
+class ProjectsUnassignSessionResultSession(TypedDict):
+    id: str
+    title: str | None
+    preview: str | None
+    cwd: str | None
+    model: str | None
+    modelProvider: str | None
+    status: str
+    """idle | active | notLoaded | systemError"""
+    activeTurnId: str | None
+    archived: bool
+    archivedAt: str | None
+    projectId: str | None
+    systemOwned: bool
+    forkedFrom: str | None
+    dynamicTools: list[Any] | None
+    tokenUsage: Any
+    createdAt: str
+    updatedAt: str
+
+
+class Reload(TypedDict):
+    id: str
+    status: Literal["pending", "running", "succeeded", "failed"]
+    requestedBy: str
+    source: str
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+    createdAt: str
+    startedAt: str | None
+    finishedAt: str | None
+
+
+class Request(TypedDict):
+    id: str
+    kind: Literal["commandApproval", "fileChangeApproval", "userInput", "toolCall"]
+    method: str
+    sessionId: str
+    turnId: str | None
+    itemId: str | None
+    status: Literal["pending", "resolved", "expired"]
+    params: dict[str, Any]
+    decisions: list[str] | None
+    decision: str | None
+    response: Any
+    resolvedBy: ResolvedBy | None
+    resolvedAt: str | None
+    answeredAt: str | None
+    expiredAt: str | None
+    expiredReason: str | None
+    createdAt: str
+
+
+class ResolvedBy(TypedDict):
+    actor: str
+    source: str
+
+
+class Row(TypedDict):
+    id: str
+    kind: str
+    content: Any
+    afterItemId: str | None
+    actor: str
+    source: str
+    createdAt: str
+    updatedAt: str
+
+
+class Runtime(TypedDict):
+    model: NotRequired[str]
+    approvalPolicy: NotRequired[Literal["untrusted", "on-request", "never"]]
+    sandbox: NotRequired[Literal["read-only", "workspace-write", "danger-full-access"]]
+    networkAccess: NotRequired[bool]
+
+
+class Session(TypedDict):
+    model: NotRequired[str]
+    approvalPolicy: NotRequired[Literal["untrusted", "on-request", "never"]]
+    sandbox: NotRequired[Literal["read-only", "workspace-write", "danger-full-access"]]
+    networkAccess: NotRequired[bool]
+
+
+class SessionsArchiveResult(TypedDict):
+    session: SessionsArchiveResultSession
+
+
+class SessionsArchiveResultSession(TypedDict):
+    id: str
+    title: str | None
+    preview: str | None
+    cwd: str | None
+    model: str | None
+    modelProvider: str | None
+    status: str
+    """idle | active | notLoaded | systemError"""
+    activeTurnId: str | None
+    archived: bool
+    archivedAt: str | None
+    projectId: str | None
+    systemOwned: bool
+    forkedFrom: str | None
+    dynamicTools: list[Any] | None
+    tokenUsage: Any
+    createdAt: str
+    updatedAt: str
+
+
+class SessionsCleanBackgroundTerminalsResult(TypedDict):
+    sessionId: str
+    cleaned: Literal[True]
+
+
+class SessionsCompactResult(TypedDict):
+    sessionId: str
+    started: Literal[True]
+
+
 class SessionsCreateResult(TypedDict):
-    session: Session
+    session: SessionsCreateResultSession
+
+
+class SessionsCreateResultSession(TypedDict):
+    id: str
+    title: str | None
+    preview: str | None
+    cwd: str | None
+    model: str | None
+    modelProvider: str | None
+    status: str
+    """idle | active | notLoaded | systemError"""
+    activeTurnId: str | None
+    archived: bool
+    archivedAt: str | None
+    projectId: str | None
+    systemOwned: bool
+    forkedFrom: str | None
+    dynamicTools: list[Any] | None
+    tokenUsage: Any
+    createdAt: str
+    updatedAt: str
+
+
+class SessionsDeleteResult(TypedDict):
+    id: str
+    deleted: Literal[True]
+
+
+class SessionsDeleteTranscriptRowResult(TypedDict):
+    id: str
+    deleted: Literal[True]
+
+
+class SessionsForkResult(TypedDict):
+    session: SessionsForkResultSession
+
+
+class SessionsForkResultSession(TypedDict):
+    id: str
+    title: str | None
+    preview: str | None
+    cwd: str | None
+    model: str | None
+    modelProvider: str | None
+    status: str
+    """idle | active | notLoaded | systemError"""
+    activeTurnId: str | None
+    archived: bool
+    archivedAt: str | None
+    projectId: str | None
+    systemOwned: bool
+    forkedFrom: str | None
+    dynamicTools: list[Any] | None
+    tokenUsage: Any
+    createdAt: str
+    updatedAt: str
 
 
 class SessionsGetResult(TypedDict):
-    session: Session
+    session: SessionsGetResultSession
     turns: list[Turn]
+    transcript: Transcript | None
+
+
+class SessionsGetResultSession(TypedDict):
+    id: str
+    title: str | None
+    preview: str | None
+    cwd: str | None
+    model: str | None
+    modelProvider: str | None
+    status: str
+    """idle | active | notLoaded | systemError"""
+    activeTurnId: str | None
+    archived: bool
+    archivedAt: str | None
+    projectId: str | None
+    systemOwned: bool
+    forkedFrom: str | None
+    dynamicTools: list[Any] | None
+    tokenUsage: Any
+    createdAt: str
+    updatedAt: str
+
+
+class SessionsInterruptResult(TypedDict):
+    sessionId: str
+    turn: SessionsInterruptResultTurn
+
+
+class SessionsInterruptResultTurn(TypedDict):
+    id: str
+    status: str
 
 
 class SessionsListResult(TypedDict):
-    sessions: list[Session]
+    sessions: list[SessionsListResultSession]
+    nextCursor: str | None
+
+
+class SessionsListResultSession(TypedDict):
+    id: str
+    title: str | None
+    preview: str | None
+    cwd: str | None
+    model: str | None
+    modelProvider: str | None
+    status: str
+    """idle | active | notLoaded | systemError"""
+    activeTurnId: str | None
+    archived: bool
+    archivedAt: str | None
+    projectId: str | None
+    systemOwned: bool
+    forkedFrom: str | None
+    dynamicTools: list[Any] | None
+    tokenUsage: Any
+    createdAt: str
+    updatedAt: str
+
+
+class SessionsRenameResult(TypedDict):
+    session: SessionsRenameResultSession
+
+
+class SessionsRenameResultSession(TypedDict):
+    id: str
+    title: str | None
+    preview: str | None
+    cwd: str | None
+    model: str | None
+    modelProvider: str | None
+    status: str
+    """idle | active | notLoaded | systemError"""
+    activeTurnId: str | None
+    archived: bool
+    archivedAt: str | None
+    projectId: str | None
+    systemOwned: bool
+    forkedFrom: str | None
+    dynamicTools: list[Any] | None
+    tokenUsage: Any
+    createdAt: str
+    updatedAt: str
+
+
+class SessionsResumeResult(TypedDict):
+    session: SessionsResumeResultSession
+
+
+class SessionsResumeResultSession(TypedDict):
+    id: str
+    title: str | None
+    preview: str | None
+    cwd: str | None
+    model: str | None
+    modelProvider: str | None
+    status: str
+    """idle | active | notLoaded | systemError"""
+    activeTurnId: str | None
+    archived: bool
+    archivedAt: str | None
+    projectId: str | None
+    systemOwned: bool
+    forkedFrom: str | None
+    dynamicTools: list[Any] | None
+    tokenUsage: Any
+    createdAt: str
+    updatedAt: str
+
+
+class SessionsReviewResult(TypedDict):
+    sessionId: str
+    turn: SessionsReviewResultTurn
+
+
+class SessionsReviewResultTurn(TypedDict):
+    id: str
+    status: str
+
+
+class SessionsReviewTarget(TypedDict):
+    type: Literal["baseBranch"]
+    branch: str
+
+
+class SessionsReviewTarget2(TypedDict):
+    type: Literal["commit"]
+    sha: str
+    title: NotRequired[str | None]
+
+
+class SessionsReviewTarget3(TypedDict):
+    type: Literal["custom"]
+    instructions: str
+
+
+class SessionsRollbackResult(TypedDict):
+    sessionId: str
+    removedTurnIds: list[str]
 
 
 class SessionsSendMessageResult(TypedDict):
     sessionId: str
     turn: SessionsSendMessageResultTurn
+    controls: SessionsSendMessageResultControls
+
+
+class SessionsSendMessageResultControls(TypedDict):
+    values: dict[str, Any]
+    sources: dict[str, str]
+    """turn | session | default | runtime per field"""
 
 
 class SessionsSendMessageResultTurn(TypedDict):
@@ -57,10 +793,203 @@ class SessionsSendMessageResultTurn(TypedDict):
     status: str
 
 
+class SessionsSteerResult(TypedDict):
+    sessionId: str
+    turnId: str
+
+
+class SessionsUnarchiveResult(TypedDict):
+    session: SessionsUnarchiveResultSession
+
+
+class SessionsUnarchiveResultSession(TypedDict):
+    id: str
+    title: str | None
+    preview: str | None
+    cwd: str | None
+    model: str | None
+    modelProvider: str | None
+    status: str
+    """idle | active | notLoaded | systemError"""
+    activeTurnId: str | None
+    archived: bool
+    archivedAt: str | None
+    projectId: str | None
+    systemOwned: bool
+    forkedFrom: str | None
+    dynamicTools: list[Any] | None
+    tokenUsage: Any
+    createdAt: str
+    updatedAt: str
+
+
+class SessionsUpsertTranscriptRowResult(TypedDict):
+    row: Row
+    created: Literal[False]
+
+
+class SessionsUpsertTranscriptRowResult2(TypedDict):
+    row: Row
+    created: Literal[True]
+
+
+class SettingsAuditResult(TypedDict):
+    entries: list[SettingsAuditResultEntry]
+    nextBefore: float | None
+
+
+class SettingsAuditResultEntry(TypedDict):
+    id: float
+    at: str
+    target: str
+    scope: str
+    sessionId: str | None
+    action: str
+    changes: list[Change]
+    actor: str
+    source: str
+
+
+class SettingsDeleteDefaultKeyResult(TypedDict):
+    scope: Literal["default", "session"]
+    sessionId: str | None
+    values: dict[str, Any]
+    locked: bool
+    """default-scope writes answer 423"""
+    changes: list[Change]
+
+
+class SettingsDeleteSessionKeyResult(TypedDict):
+    scope: Literal["default", "session"]
+    sessionId: str | None
+    values: dict[str, Any]
+    locked: bool
+    """default-scope writes answer 423"""
+    changes: list[Change]
+
+
+class SettingsGetDefaultResult(TypedDict):
+    scope: Literal["default", "session"]
+    sessionId: str | None
+    values: dict[str, Any]
+    locked: bool
+    """default-scope writes answer 423"""
+
+
+class SettingsGetSessionResult(TypedDict):
+    scope: Literal["default", "session"]
+    sessionId: str | None
+    values: dict[str, Any]
+    locked: bool
+    """default-scope writes answer 423"""
+
+
+class SettingsSetDefaultKeyResult(TypedDict):
+    scope: Literal["default", "session"]
+    sessionId: str | None
+    values: dict[str, Any]
+    locked: bool
+    """default-scope writes answer 423"""
+    changes: list[Change]
+
+
+class SettingsSetSessionKeyResult(TypedDict):
+    scope: Literal["default", "session"]
+    sessionId: str | None
+    values: dict[str, Any]
+    locked: bool
+    """default-scope writes answer 423"""
+    changes: list[Change]
+
+
+class SettingsWriteDefaultResult(TypedDict):
+    scope: Literal["default", "session"]
+    sessionId: str | None
+    values: dict[str, Any]
+    locked: bool
+    """default-scope writes answer 423"""
+    changes: list[Change]
+
+
+class SettingsWriteSessionResult(TypedDict):
+    scope: Literal["default", "session"]
+    sessionId: str | None
+    values: dict[str, Any]
+    locked: bool
+    """default-scope writes answer 423"""
+    changes: list[Change]
+
+
+class SystemCapabilitiesResult(TypedDict):
+    runtime: dict[str, Any]
+    """userAgent, version, pid"""
+    methods: Method
+    """client→server methods the runtime binary implements"""
+    operations: dict[str, OperationValue]
+    probes: list[Probe]
+
+
+class Target(TypedDict):
+    type: Literal["uncommittedChanges"]
+
+
+class ToolCallsGetResult(TypedDict):
+    request: Request
+
+
+class ToolCallsListResult(TypedDict):
+    requests: list[Request]
+
+
+class ToolCallsRespondContentItem(TypedDict):
+    type: Literal["inputImage"]
+    imageUrl: str
+
+
+class ToolCallsRespondContentItem2(TypedDict):
+    type: Literal["inputAudio"]
+    audioUrl: str
+
+
+class ToolCallsRespondResult(TypedDict):
+    status: Literal["resolved", "already_resolved"]
+    request: Request
+
+
+class ToolInputDecideResult(TypedDict):
+    status: Literal["resolved", "already_resolved"]
+    request: Request
+
+
+class ToolInputGetResult(TypedDict):
+    request: Request
+
+
+class ToolInputListResult(TypedDict):
+    requests: list[Request]
+
+
+class Transcript(TypedDict):
+    complete: bool
+    error: NotRequired[Error]
+    entries: list[Entry]
+
+
 class Turn(TypedDict):
     id: str
+    kind: str
+    """turn | review | compact"""
     status: str
+    """inProgress | completed | interrupted | failed"""
     error: Any
     usage: Any
+    durationMs: float | None
     startedAt: str
     completedAt: str | None
+
+
+class Value(TypedDict):
+    model: NotRequired[str]
+    approvalPolicy: NotRequired[Literal["untrusted", "on-request", "never"]]
+    sandbox: NotRequired[Literal["read-only", "workspace-write", "danger-full-access"]]
+    networkAccess: NotRequired[bool]
