@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { startStack, type Stack } from '../helpers/stack';
 
 // Background work end to end: the launcher's four services, the real codex app-server and the
@@ -197,8 +199,9 @@ describe('jobs in worker sessions', () => {
     expect(row.rows[0].data.row).toMatchObject({
       id: `suggestion:${turnId}`,
       kind: 'suggestion',
-      provenance: 'extension:suggest-request',
-      text: done.output!.suggestion,
+      actor: 'extension:suggest-request',
+      source: 'queue-worker',
+      content: done.output!.suggestion,
     });
 
     const run = await stack.api<{ job: Job; suggestion: string }>(
@@ -321,6 +324,56 @@ describe('extensions', () => {
     expect(busy.status).toBe(409);
     expect(busy.body.error.details.reloadId).toBe(rows[0]!.id);
     await stack.db.pool.query(`DELETE FROM extension_reloads WHERE id = $1`, [rows[0]!.id]);
+  });
+
+  it('suggests after every turn of a session whose setting suggestions.auto is on (and only there)', async () => {
+    const on = await newSession();
+    const off = await newSession();
+    const set = await stack.api('PUT', `/api/sessions/${on}/settings/suggestions.auto`, { value: true });
+    expect(set.status).toBe(200);
+    const turnOn = await completedTurn(on, 'scn:text Hello');
+    const turnOff = await completedTurn(off, 'scn:text Hello');
+    const row = await until('the automatic suggestion', async () => {
+      const { rows } = await stack.db.pool.query(
+        `SELECT kind, actor, content FROM transcript_rows WHERE session_id = $1 AND id = $2`,
+        [on, `suggestion:${turnOn}`],
+      );
+      return rows[0];
+    });
+    expect(row).toMatchObject({ kind: 'suggestion', actor: 'extension:suggest-request' });
+    expect(typeof row.content).toBe('string');
+    // The session without the setting got no suggestion job at all.
+    const jobs = await stack.api<{ jobs: Job[] }>('GET', `/api/jobs?sessionId=${off}&type=suggest-request`);
+    expect(jobs.body.jobs).toEqual([]);
+    expect(turnOff).toEqual(expect.any(String));
+  });
+
+  it('the supervisor decides approvals as the session setting says, recorded as its own decision', async () => {
+    const cwd = path.join(stack.dataDir, 'supervised');
+    mkdirSync(cwd, { recursive: true });
+    const created = await stack.api<{ session: { id: string } }>('POST', '/api/sessions', {
+      cwd,
+      approvalPolicy: 'untrusted',
+      sandbox: 'workspace-write',
+    });
+    const session = created.body.session.id;
+    const policy = await stack.api('PUT', `/api/sessions/${session}/settings/supervisor.autoApprove`, {
+      value: { commands: 'accept' },
+    });
+    expect(policy.status).toBe(200);
+    const turnId = await completedTurn(session, 'scn:exec');
+    const { rows } = await stack.db.pool.query(
+      `SELECT status, decision, resolved_actor, resolved_source FROM server_requests WHERE turn_id = $1`,
+      [turnId],
+    );
+    expect(rows).toEqual([
+      {
+        status: 'resolved',
+        decision: 'accept',
+        resolved_actor: 'extension:supervisor',
+        resolved_source: 'extension-host',
+      },
+    ]);
   });
 
   it('the example extension notes a failed turn in the transcript', async () => {

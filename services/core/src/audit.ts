@@ -1,5 +1,13 @@
 import type { Queryable } from './db/pool';
 
+/** Who made a change and through which client: recorded with every audited write and decision. */
+export interface Origin {
+  /** A user name or `extension:<name>`; `anonymous` when nobody said. */
+  actor: string;
+  /** Which client: `web`, `cli`, `sdk`, `api`, `extension-host`, `queue-worker`, … */
+  source: string;
+}
+
 /** One changed key of an audited write. */
 export interface AuditChange {
   key: string;

@@ -30,3 +30,6 @@ export * from './actions/actions';
 export * from './extensions';
 export * from './events/compactor';
 export * from './requests';
+export * from './settings/store';
+export * from './settings/merge';
+export * from './transcript-rows';

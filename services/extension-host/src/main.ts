@@ -3,10 +3,8 @@ import {
   BUILTIN_JOB_TYPES,
   CommandBus,
   EventLog,
-  EventTranscriptRows,
   JobQueue,
-  NoApprovals,
-  NoSettings,
+  sqlActionBackends,
   bootService,
 } from '@codex-manager/core';
 import { Dispatcher } from './dispatcher';
@@ -48,9 +46,10 @@ async function main(): Promise<void> {
       pool,
       bus,
       queue: queue.enabled ? queue : null,
-      transcript: new EventTranscriptRows(pool),
-      settings: new NoSettings(),
-      approvals: new NoApprovals(),
+      ...sqlActionBackends(pool, bus, {
+        commandTimeoutMs: config.commandTimeoutMs,
+        lockDefaults: config.lockDefaults,
+      }),
       commandTimeoutMs: config.commandTimeoutMs,
     },
     trust: config.extensionTrust,

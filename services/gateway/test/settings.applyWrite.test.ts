@@ -1,4 +1,4 @@
-import { applyWrite, mergePatch } from '../src/settings/merge';
+import { applyWrite, mergePatch } from '@codex-manager/core';
 
 describe('applyWrite', () => {
   const current = { theme: { color: 'dark', size: 12 }, lang: 'en', tags: ['a', 'b'] };

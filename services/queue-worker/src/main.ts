@@ -3,11 +3,9 @@ import {
   BUILTIN_JOB_TYPES,
   CommandBus,
   EventLog,
-  EventTranscriptRows,
   JobLifecycle,
   JobQueue,
-  NoApprovals,
-  NoSettings,
+  sqlActionBackends,
   bootService,
 } from '@codex-manager/core';
 import { JobRunner } from './job-runner';
@@ -59,9 +57,10 @@ async function main(): Promise<void> {
     pool,
     bus,
     queue,
-    transcript: new EventTranscriptRows(pool),
-    settings: new NoSettings(),
-    approvals: new NoApprovals(),
+    ...sqlActionBackends(pool, bus, {
+      commandTimeoutMs: config.commandTimeoutMs,
+      lockDefaults: config.lockDefaults,
+    }),
     commandTimeoutMs: config.commandTimeoutMs,
   };
   const lifecycle = new JobLifecycle(pool, queue.boss!, events, heartbeat.instanceId);

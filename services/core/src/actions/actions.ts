@@ -4,6 +4,7 @@ import type { Pool } from '../db/pool';
 import { AppError, ErrorCode, invalidRequest } from '../errors';
 import { EventLog } from '../events/event-log';
 import type { JobQueue } from '../queue/job-queue';
+import type { Origin } from '../audit';
 import type { ApprovalDecisions, SettingsStore, TranscriptRows } from './backends';
 import {
   decideApprovalParams,
@@ -109,16 +110,13 @@ export class Actions {
 
   async upsertTranscriptRow(input: z.input<typeof upsertTranscriptRowParams>): Promise<ActionResult> {
     const p = this.#begin('upsertTranscriptRow', upsertTranscriptRowParams, input);
-    const r = await this.deps.transcript.upsert(
-      { ...p, actor: this.provenance.actor },
-      this.provenance.source,
-    );
+    const r = await this.deps.transcript.upsert(p, this.#by());
     return this.#done('upsertTranscriptRow', p.sessionId, r.outcome, r.detail, { rowId: p.rowId });
   }
 
   async writeSetting(input: z.input<typeof writeSettingParams>): Promise<ActionResult> {
     const p = this.#begin('writeSetting', writeSettingParams, input);
-    const r = await this.deps.settings.write(p.scope, p.key, p.value, this.provenance.actor);
+    const r = await this.deps.settings.write(p.scope, p.key, p.value, this.#by());
     return this.#done('writeSetting', sessionOfScope(p.scope), r.outcome, r.detail, {
       scope: p.scope,
       key: p.key,
@@ -133,7 +131,7 @@ export class Actions {
 
   async decideApproval(input: z.input<typeof decideApprovalParams>): Promise<ActionResult> {
     const p = this.#begin('decideApproval', decideApprovalParams, input);
-    const r = await this.deps.approvals.decide(p.requestId, p.decision, this.provenance.actor);
+    const r = await this.deps.approvals.decide(p.requestId, p.decision, this.#by());
     return this.#done('decideApproval', undefined, r.outcome, r.detail, {
       requestId: p.requestId,
       decision: p.decision,
@@ -180,6 +178,11 @@ export class Actions {
       case 'enqueue':
         return this.enqueue(intent.params);
     }
+  }
+
+  /** The provenance as an audit origin: the actor, and the acting service as its source. */
+  #by(): Origin {
+    return { actor: this.provenance.actor, source: this.provenance.source };
   }
 
   #begin<S extends z.ZodType>(action: ActionName, schema: S, input: unknown): z.output<S> {

@@ -1,10 +1,16 @@
-import type { Queryable } from '../db/pool';
-import { EventLog } from '../events/event-log';
+import type { Origin } from '../audit';
+import type { CommandBus } from '../commands/command-bus';
+import { withTransaction, type Pool } from '../db/pool';
+import { AppError, ErrorCode } from '../errors';
+import { APPROVAL_KINDS, decide, approvalResolution } from '../requests';
+import { readSettings, writeSettings, type Scope } from '../settings/store';
+import { upsertTranscriptRow } from '../transcript-rows';
 import type { ActionOutcome } from './intents';
 
 /**
- * Backends of the actions whose state another part of the manager owns. Each is an interface so the
- * owner plugs in its implementation; the ones below are what this build has.
+ * Backends of the actions whose state another part of the manager owns: the same stores and the
+ * same exactly-once decision path the API uses, so an extension's write is audited, evented and
+ * raced exactly like a user's. `by.source` is the acting service; it is also the events' source.
  */
 
 export interface TranscriptRowInput {
@@ -13,12 +19,11 @@ export interface TranscriptRowInput {
   kind: string;
   text: string;
   data?: Record<string, unknown> | undefined;
-  actor: string;
 }
 
 /** Supplemental transcript rows (stable id, upserted). */
 export interface TranscriptRows {
-  upsert(row: TranscriptRowInput, source: string): Promise<{ outcome: ActionOutcome; detail?: string }>;
+  upsert(row: TranscriptRowInput, by: Origin): Promise<{ outcome: ActionOutcome; detail?: string }>;
 }
 
 /** Settings per scope (`default`, `session:<id>`, `project:<id>`), every write audited. */
@@ -28,7 +33,7 @@ export interface SettingsStore {
     scope: string,
     key: string,
     value: unknown,
-    actor: string,
+    by: Origin,
   ): Promise<{ outcome: ActionOutcome; detail?: string }>;
 }
 
@@ -37,64 +42,124 @@ export interface ApprovalDecisions {
   decide(
     requestId: string,
     decision: 'accept' | 'acceptForSession' | 'decline' | 'cancel',
-    actor: string,
+    by: Origin,
   ): Promise<{ outcome: ActionOutcome; detail?: string }>;
 }
 
-/**
- * Transcript rows as `transcript.updated` events on the log (the stream family clients already
- * render). The durable supplemental-rows table replaces this with an implementation that writes the
- * row and the same event in one transaction.
- */
-export class EventTranscriptRows implements TranscriptRows {
-  readonly #events: EventLog;
-  constructor(private readonly db: Queryable) {
-    this.#events = new EventLog(db);
-  }
+type Outcome = Promise<{ outcome: ActionOutcome; detail?: string }>;
 
-  async upsert(
-    row: TranscriptRowInput,
-    source: string,
-  ): Promise<{ outcome: ActionOutcome; detail?: string }> {
-    const { rows } = await this.db.query<{ system_owned: boolean }>(
-      'SELECT system_owned FROM sessions WHERE id = $1',
-      [row.sessionId],
-    );
-    if (!rows[0]) return { outcome: 'not_eligible', detail: `session ${row.sessionId} does not exist` };
-    await this.#events.append([
-      {
-        type: 'transcript.updated',
-        threadId: row.sessionId,
-        source,
-        data: {
-          op: 'upsert',
-          row: {
-            id: row.rowId,
-            kind: row.kind,
-            text: row.text,
-            ...(row.data ? { data: row.data } : {}),
-            provenance: row.actor,
-          },
+/** Why a session cannot take a manager-owned write, or null when it can. */
+async function sessionRefusal(pool: Pool, sessionId: string): Promise<string | null> {
+  const { rows } = await pool.query<{ id: string }>('SELECT id FROM sessions WHERE id = $1', [sessionId]);
+  return rows[0] ? null : `session ${sessionId} does not exist (or was deleted)`;
+}
+
+/** Rows in `transcript_rows`, each written with its `transcript.updated` event in one transaction. */
+export class SqlTranscriptRows implements TranscriptRows {
+  constructor(private readonly pool: Pool) {}
+
+  async upsert(row: TranscriptRowInput, by: Origin): Outcome {
+    const refusal = await sessionRefusal(this.pool, row.sessionId);
+    if (refusal) return { outcome: 'not_eligible', detail: refusal };
+    const content = row.data ? { text: row.text, data: row.data } : row.text;
+    await withTransaction(this.pool, (db) =>
+      upsertTranscriptRow(
+        db,
+        {
+          sessionId: row.sessionId,
+          rowId: row.rowId,
+          kind: row.kind,
+          content,
+          turnId: null,
+          afterItemId: null,
         },
-      },
-    ]);
+        by,
+        by.source,
+      ),
+    );
     return { outcome: 'ok' };
   }
 }
 
-/** No settings store in this build: reads find nothing, writes are `not_supported`. */
-export class NoSettings implements SettingsStore {
-  async read(): Promise<unknown> {
-    return undefined;
+/**
+ * Settings in the `default` and `session:<id>` scopes, through the API's own audited store. The
+ * default scope is refused while the configuration locks defaults (the API answers 423 there);
+ * project scopes have no settings of their own.
+ */
+export class SqlSettings implements SettingsStore {
+  constructor(
+    private readonly pool: Pool,
+    private readonly opts: { lockDefaults: boolean },
+  ) {}
+
+  #scope(scope: string): Scope | { unsupported: string } {
+    if (scope === 'default') return { scope: 'default' };
+    if (scope.startsWith('session:')) return { scope: 'session', sessionId: scope.slice('session:'.length) };
+    return { unsupported: `settings have no ${scope.split(':')[0]} scope; use default or session:<id>` };
   }
-  async write(): Promise<{ outcome: ActionOutcome; detail?: string }> {
-    return { outcome: 'not_supported', detail: 'this build has no settings store' };
+
+  async read(scope: string, key: string): Promise<unknown> {
+    const s = this.#scope(scope);
+    if ('unsupported' in s) return undefined;
+    return (await readSettings(this.pool, s))[key];
+  }
+
+  async write(scope: string, key: string, value: unknown, by: Origin): Outcome {
+    const s = this.#scope(scope);
+    if ('unsupported' in s) return { outcome: 'not_supported', detail: s.unsupported };
+    if (s.scope === 'default' && this.opts.lockDefaults)
+      return { outcome: 'not_eligible', detail: 'default settings are locked by configuration' };
+    if (s.scope === 'session') {
+      const refusal = await sessionRefusal(this.pool, s.sessionId);
+      if (refusal) return { outcome: 'not_eligible', detail: refusal };
+    }
+    await writeSettings(this.pool, s, { ...by, service: by.source }, 'set', (current) => {
+      const next = { ...current };
+      if (value === null || value === undefined) delete next[key];
+      else next[key] = value;
+      return next;
+    });
+    return { outcome: 'ok' };
   }
 }
 
-/** No durable approvals in this build: decisions are `not_supported`. */
-export class NoApprovals implements ApprovalDecisions {
-  async decide(): Promise<{ outcome: ActionOutcome; detail?: string }> {
-    return { outcome: 'not_supported', detail: 'this build does not store approvals durably' };
+/** Approvals decided through the API's exactly-once path: a lost race is a result, not an error. */
+export class RequestApprovalDecisions implements ApprovalDecisions {
+  constructor(private readonly deps: { pool: Pool; bus: CommandBus; commandTimeoutMs: number }) {}
+
+  async decide(
+    requestId: string,
+    decision: 'accept' | 'acceptForSession' | 'decline' | 'cancel',
+    by: Origin,
+  ): Outcome {
+    try {
+      const r = await decide(
+        this.deps,
+        requestId,
+        APPROVAL_KINDS,
+        (row) => approvalResolution(row, { decision }),
+        by,
+      );
+      return r.status === 'resolved' ? { outcome: 'ok' } : { outcome: 'already_resolved' };
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+      if (e.code === ErrorCode.conflict) return { outcome: 'conflict', detail: e.message };
+      if (e.code === ErrorCode.gone || e.code === ErrorCode.notFound || e.code === ErrorCode.invalidRequest)
+        return { outcome: 'not_eligible', detail: e.message };
+      throw e;
+    }
   }
+}
+
+/** The three backends over one database, as the queue-worker and the extension-host wire them. */
+export function sqlActionBackends(
+  pool: Pool,
+  bus: CommandBus,
+  opts: { commandTimeoutMs: number; lockDefaults: boolean },
+): { transcript: TranscriptRows; settings: SettingsStore; approvals: ApprovalDecisions } {
+  return {
+    transcript: new SqlTranscriptRows(pool),
+    settings: new SqlSettings(pool, { lockDefaults: opts.lockDefaults }),
+    approvals: new RequestApprovalDecisions({ pool, bus, commandTimeoutMs: opts.commandTimeoutMs }),
+  };
 }

@@ -1,12 +1,7 @@
 import type { Request } from 'express';
+import type { Origin } from '@codex-manager/core';
 
-/** Where a mutating call came from, recorded with every audited change and every decision. */
-export interface Origin {
-  /** Who: the `X-Actor` header (a user name or `extension:<name>`), else `anonymous`. */
-  actor: string;
-  /** Which client: the `X-Client` header (`web`, `cli`, `sdk`, …), else `api`. */
-  source: string;
-}
+export type { Origin };
 
 const clean = (v: string | undefined, fallback: string): string => {
   const s = (v ?? '').trim().slice(0, 120);

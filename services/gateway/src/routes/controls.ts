@@ -1,9 +1,15 @@
 import { z } from 'zod';
-import { approvalPolicySchema, loadControls, resolveControls, sandboxModeSchema } from '@codex-manager/core';
+import {
+  approvalPolicySchema,
+  loadControls,
+  readControls,
+  resolveControls,
+  sandboxModeSchema,
+  writeControls,
+} from '@codex-manager/core';
 import { originOf } from '../http/origin';
 import { route, type RouteSpec } from '../http/route';
 import { requireSession } from '../sessions/store';
-import { readControls, writeControls } from '../settings/store';
 import { idParams, requireUnlocked, type RouteDeps } from './common';
 
 const controlsIn = z

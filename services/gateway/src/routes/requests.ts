@@ -3,16 +3,19 @@ import {
   APPROVAL_DECISIONS,
   APPROVAL_KINDS,
   approvalResolution,
+  decide,
+  loadRequest,
   notFound,
   requestSql,
   toolCallResolution,
   userInputResolution,
+  viewOf,
+  type RequestDeps,
   type RequestKind,
   type RequestRow,
 } from '@codex-manager/core';
 import { originOf } from '../http/origin';
 import { route, type RouteSpec } from '../http/route';
-import { decide, loadRequest, viewOf, type RequestDeps } from '../requests/decide';
 
 export const requestSchema = z.object({
   id: z.string(),

@@ -1,9 +1,15 @@
 import { z } from 'zod';
-import { notFound, type Queryable } from '@codex-manager/core';
+import {
+  notFound,
+  readSettings,
+  writeSettings,
+  writeSettingsObject,
+  type Queryable,
+  type Scope,
+} from '@codex-manager/core';
 import { originOf } from '../http/origin';
 import { route, type RouteSpec } from '../http/route';
 import { requireSession } from '../sessions/store';
-import { readSettings, writeSettings, writeSettingsObject, type Scope } from '../settings/store';
 import { requireUnlocked, type RouteDeps } from './common';
 
 const key = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits and . _ : -, at most 128');

@@ -1,9 +1,15 @@
 import { z } from 'zod';
-import { invalidRequest, notFound, withTransaction } from '@codex-manager/core';
+import {
+  invalidRequest,
+  notFound,
+  supplementalSchema,
+  toSupplemental,
+  upsertTranscriptRow,
+  withTransaction,
+} from '@codex-manager/core';
 import { originOf } from '../http/origin';
 import { route, type RouteSpec } from '../http/route';
 import { requireSession } from '../sessions/store';
-import { supplementalSchema, toSupplemental, type SupplementalRow } from '../sessions/transcript';
 import { appendEvents, type RouteDeps } from './common';
 
 const rowParams = z.object({
@@ -63,37 +69,21 @@ export function transcriptRoutes(deps: RouteDeps): RouteSpec[] {
           ]);
           if (!t.rowCount) throw notFound('turn', body.turnId);
         }
-        const origin = originOf(req);
-        const row = await withTransaction(deps.pool, async (db) => {
-          const { rows } = await db.query<SupplementalRow & { inserted: boolean }>(
-            `INSERT INTO transcript_rows (session_id, id, turn_id, after_item_id, kind, content, actor, source)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (session_id, id) DO UPDATE SET turn_id = EXCLUDED.turn_id,
-               after_item_id = EXCLUDED.after_item_id, kind = EXCLUDED.kind, content = EXCLUDED.content,
-               actor = EXCLUDED.actor, source = EXCLUDED.source, updated_at = now()
-             RETURNING *, (xmax = 0) AS inserted`,
-            [
-              s.id,
-              params.rowId,
-              body.turnId,
-              body.afterItemId,
-              body.kind,
-              JSON.stringify(body.content),
-              origin.actor,
-              origin.source,
-            ],
-          );
-          const r = rows[0]!;
-          await appendEvents(db, [
+        const row = await withTransaction(deps.pool, (db) =>
+          upsertTranscriptRow(
+            db,
             {
-              type: 'transcript.updated',
-              threadId: s.id,
-              ...(r.turn_id ? { turnId: r.turn_id } : {}),
-              data: { rowId: r.id, action: r.inserted ? 'created' : 'replaced', row: toSupplemental(r) },
+              sessionId: s.id,
+              rowId: params.rowId,
+              kind: body.kind,
+              content: body.content,
+              turnId: body.turnId,
+              afterItemId: body.afterItemId,
             },
-          ]);
-          return r;
-        });
+            originOf(req),
+            'gateway',
+          ),
+        );
         return {
           status: row.inserted ? 201 : 200,
           body: { row: toSupplemental(row), created: row.inserted },

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { toSupplemental, type SupplementalRow } from '@codex-manager/core';
+
+export { supplementalSchema, toSupplemental, type SupplementalRow } from '@codex-manager/core';
 
 /** A turn as `thread/turns/list` returns it (items in order, `startedAt` in seconds). */
 export interface RuntimeTurn {
@@ -10,47 +13,12 @@ export interface RuntimeTurn {
   items?: { id?: string; type?: string }[];
 }
 
-/** A supplemental transcript row as stored. */
-export interface SupplementalRow {
-  id: string;
-  turn_id: string | null;
-  after_item_id: string | null;
-  kind: string;
-  content: unknown;
-  actor: string;
-  source: string;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export const supplementalSchema = z.object({
-  id: z.string(),
-  kind: z.string(),
-  content: z.unknown(),
-  afterItemId: z.string().nullable(),
-  actor: z.string(),
-  source: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-
 export const transcriptEntrySchema = z.object({
   turnId: z.string().nullable(),
   source: z.enum(['runtime', 'supplemental']).describe('runtime: a thread item; supplemental: a stored row'),
   item: z.unknown(),
 });
 export type TranscriptEntry = z.infer<typeof transcriptEntrySchema>;
-
-export const toSupplemental = (r: SupplementalRow): z.infer<typeof supplementalSchema> => ({
-  id: r.id,
-  kind: r.kind,
-  content: r.content,
-  afterItemId: r.after_item_id,
-  actor: r.actor,
-  source: r.source,
-  createdAt: r.created_at.toISOString(),
-  updatedAt: r.updated_at.toISOString(),
-});
 
 /**
  * A review runs as two runtime turns: an inner one (the review prompt, reasoning) whose `rootTurnId`

@@ -1,26 +1,22 @@
+import type { Origin } from '../audit';
+import type { CommandBus } from '../commands/command-bus';
+import type { Pool } from '../db/pool';
+import { withTransaction } from '../db/pool';
+import { AppError, ErrorCode, notFound } from '../errors';
+import { EventLog } from '../events/event-log';
+import { injectTrace, traceIdOf } from '../telemetry';
+import * as requestSql from '../sql/requests';
+import { decisionsOf, requestResolvedEvent } from './events';
 import {
-  AppError,
-  ErrorCode,
-  EventLog,
   RESPOND_COMMAND,
-  decisionsOf,
-  injectTrace,
-  notFound,
-  requestResolvedEvent,
-  requestSql,
   responseHash,
-  sameResolution,
   toRequestView,
-  traceIdOf,
-  withTransaction,
-  type CommandBus,
-  type Pool,
   type RequestKind,
   type RequestRow,
   type RequestView,
   type Resolution,
-} from '@codex-manager/core';
-import type { Origin } from '../http/origin';
+} from './model';
+import { sameResolution } from './resolutions';
 
 export interface RequestDeps {
   pool: Pool;
@@ -74,7 +70,7 @@ export async function decide(
   id: string,
   kinds: readonly RequestKind[],
   resolve: (row: RequestRow) => Resolution,
-  origin: Origin,
+  origin: Origin & { service?: string },
 ): Promise<DecisionResult> {
   const before = await loadRequest(deps.pool, id, kinds);
   // Validated against what the runtime asked before anything changes: bad input changes nothing.
@@ -85,7 +81,7 @@ export async function decide(
       requestSql.resolveRequest(id, { ...resolution, hash, actor: origin.actor, source: origin.source }),
     );
     if (rows[0]) {
-      const event = requestResolvedEvent(rows[0], 'gateway');
+      const event = requestResolvedEvent(rows[0], origin.service ?? 'gateway');
       const traceId = traceIdOf(injectTrace());
       await new EventLog(db).append([traceId ? { ...event, traceId } : event], db);
     }
@@ -110,7 +106,7 @@ export async function decide(
     await deps.bus.submit(
       RESPOND_COMMAND,
       { requestId: id },
-      { timeoutMs: deps.commandTimeoutMs, requestedBy: 'api' },
+      { timeoutMs: deps.commandTimeoutMs, requestedBy: origin.service ?? 'api' },
     );
   } catch (e) {
     if (e instanceof AppError && e.code === ErrorCode.gone)

@@ -1,20 +1,22 @@
-import {
-  controlsSchema,
-  diffKeys,
-  insertAudit,
-  invalidRequest,
-  withTransaction,
-  type AuditChange,
-  type Controls,
-  type Pool,
-  type PoolClient,
-  type Queryable,
-} from '@codex-manager/core';
-import type { Origin } from '../http/origin';
-import { appendEvents } from '../routes/common';
+import { diffKeys, insertAudit, type AuditChange, type Origin } from '../audit';
+import { controlsSchema, type Controls } from '../controls';
+import { withTransaction, type Pool, type PoolClient, type Queryable } from '../db/pool';
+import { invalidRequest } from '../errors';
+import { EventLog } from '../events/event-log';
+import type { NewEvent } from '../events/types';
 import { applyWrite, type WriteMode } from './merge';
 
+/** Settings and controls events name the service that wrote them: the gateway, or an action's host. */
+const appendEvents = (db: Queryable, events: Omit<NewEvent, 'source'>[], service: string) =>
+  new EventLog(db).append(
+    events.map((e) => ({ ...e, source: service })),
+    db,
+  );
+
 /** `default`, or one session's own scope. */
+/** Who writes, plus the service that records the event (default `gateway`). */
+export type Writer = Origin & { service?: string };
+
 export type Scope = { scope: 'default' } | { scope: 'session'; sessionId: string };
 
 const sessionIdOf = (s: Scope) => (s.scope === 'session' ? s.sessionId : '');
@@ -46,18 +48,30 @@ async function audited(
   s: Scope,
   action: string,
   changes: AuditChange[],
-  origin: Origin,
+  origin: Writer,
 ): Promise<void> {
   if (changes.length === 0) return;
   const sessionId = s.scope === 'session' ? s.sessionId : null;
-  await insertAudit(db, { target, scope: s.scope, sessionId, action, changes, ...origin });
-  await appendEvents(db, [
-    {
-      type: 'settings.updated',
-      ...(sessionId ? { threadId: sessionId } : {}),
-      data: { target, scope: s.scope, keys: changes.map((c) => c.key), action, actor: origin.actor },
-    },
-  ]);
+  await insertAudit(db, {
+    target,
+    scope: s.scope,
+    sessionId,
+    action,
+    changes,
+    actor: origin.actor,
+    source: origin.source,
+  });
+  await appendEvents(
+    db,
+    [
+      {
+        type: 'settings.updated',
+        ...(sessionId ? { threadId: sessionId } : {}),
+        data: { target, scope: s.scope, keys: changes.map((c) => c.key), action, actor: origin.actor },
+      },
+    ],
+    origin.service ?? 'gateway',
+  );
 }
 
 export interface WriteResult<T> {
@@ -72,7 +86,7 @@ export interface WriteResult<T> {
 export async function writeSettings(
   pool: Pool,
   s: Scope,
-  origin: Origin,
+  origin: Writer,
   action: string,
   next: (current: Record<string, unknown>) => Record<string, unknown>,
 ): Promise<WriteResult<Record<string, unknown>>> {
@@ -104,7 +118,7 @@ export async function writeSettings(
 export const writeSettingsObject = (
   pool: Pool,
   s: Scope,
-  origin: Origin,
+  origin: Writer,
   values: Record<string, unknown>,
   mode: WriteMode,
 ) => writeSettings(pool, s, origin, mode, (current) => applyWrite(current, values, mode));
@@ -113,7 +127,7 @@ export const writeSettingsObject = (
 export async function writeControls(
   pool: Pool,
   s: Scope,
-  origin: Origin,
+  origin: Writer,
   patch: Record<string, unknown>,
   mode: WriteMode,
 ): Promise<WriteResult<Controls>> {
