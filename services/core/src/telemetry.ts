@@ -3,6 +3,7 @@ import {
   propagation,
   trace,
   SpanStatusCode,
+  TraceFlags,
   type Context,
   type Span,
   type Tracer,
@@ -62,6 +63,63 @@ export function injectTrace(ctx: Context = context.active()): TraceCarrier | nul
 
 export function extractTrace(carrier: TraceCarrier | null | undefined): Context {
   return carrier ? propagation.extract(context.active(), carrier) : context.active();
+}
+
+/**
+ * The context of the span that caused an event, as a remote parent: spans started in it (fan-out,
+ * an extension's handler, the job it queues) join the trace of the request behind the event.
+ */
+export function eventContext(
+  e: { traceId?: string; spanId?: string },
+  base: Context = context.active(),
+): Context {
+  if (!e.traceId || !e.spanId) return base;
+  return trace.setSpanContext(base, {
+    traceId: e.traceId,
+    spanId: e.spanId,
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+  });
+}
+
+/**
+ * A span for work caused by an event (an extension's handler): a child of the event's span, or
+ * nothing at all for an untraced event. `run` executes in the span's context, so what the work
+ * writes (commands, jobs, events) carries the trace on.
+ */
+export function eventSpan(
+  name: string,
+  attributes: Record<string, string | number | boolean>,
+  e: { traceId?: string; spanId?: string },
+): { run<T>(fn: () => T): T; end(error?: unknown): void } {
+  if (!e.traceId || !e.spanId) return { run: (fn) => fn(), end: () => undefined };
+  const parent = eventContext(e);
+  const span = tracer().startSpan(name, { attributes }, parent);
+  const ctx = trace.setSpan(parent, span);
+  return {
+    run: (fn) => context.with(ctx, fn),
+    end(error?: unknown) {
+      if (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message ?? String(error) });
+      }
+      span.end();
+    },
+  };
+}
+
+/** The trace and span ids of the active span, for stamping the events it causes. */
+export function activeTraceIds(ctx: Context = context.active()): { traceId: string; spanId: string } | null {
+  const sc = trace.getSpanContext(ctx);
+  return sc && trace.isSpanContextValid(sc) ? { traceId: sc.traceId, spanId: sc.spanId } : null;
+}
+
+/** Trace and span ids from a stored carrier (`00-<trace>-<span>-<flags>`), for stamping events. */
+export function traceIdsOf(
+  carrier: TraceCarrier | null | undefined,
+): { traceId: string; spanId: string } | null {
+  const parts = carrier?.traceparent?.split('-');
+  return parts && parts.length === 4 && parts[1] && parts[2] ? { traceId: parts[1], spanId: parts[2] } : null;
 }
 
 export function traceIdOf(carrier: TraceCarrier | null | undefined): string | null {

@@ -1,6 +1,7 @@
 import {
   AppError,
   EVENTS_CHANNEL,
+  eventSpan,
   type Actions,
   type EventEnvelope,
   type EventLog,
@@ -186,14 +187,21 @@ export class Dispatcher {
     });
     let outcome: 'ok' | 'error' | 'timeout' = 'ok';
     let error: { code: string; message: string } | null = null;
+    const span = eventSpan(
+      `extension ${name} ${event.type}`,
+      { 'cm.extension': name, 'cm.handler': key, 'cm.event.seq': event.seq },
+      event,
+    );
     try {
-      const run = Promise.resolve().then(() =>
-        h.handle(event, {
-          extension: { name, version: ext.manifest.version },
-          actions: ext.actions,
-          log,
-          signal: controller.signal,
-        }),
+      const run = span.run(() =>
+        Promise.resolve().then(() =>
+          h.handle(event, {
+            extension: { name, version: ext.manifest.version },
+            actions: ext.actions,
+            log,
+            signal: controller.signal,
+          }),
+        ),
       );
       run.catch(() => undefined); // a handler that fails after its timeout is already recorded
       if ((await Promise.race([run, timedOut])) === 'timeout') {
@@ -208,6 +216,7 @@ export class Dispatcher {
       };
     } finally {
       clearTimeout(timer);
+      span.end(error ?? undefined);
     }
     ext.stats.record(key, performance.now() - started, outcome);
     if (!error) return;

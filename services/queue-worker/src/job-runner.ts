@@ -1,4 +1,6 @@
 import {
+  extractTrace,
+  withSpan,
   JOBS_CHANNEL,
   JOB_CANCEL_CHANNEL,
   JobFailure,
@@ -125,7 +127,17 @@ export class JobRunner {
     });
   }
 
-  async #run(row: JobRow, controller: AbortController): Promise<void> {
+  /** Each attempt is a span in the trace of whoever queued the job; its worker turn joins it. */
+  #run(row: JobRow, controller: AbortController): Promise<void> {
+    return withSpan(
+      `job ${row.type}`,
+      { 'cm.job.id': row.id, 'cm.job.type': row.type, 'cm.job.attempt': row.attempts },
+      () => this.#attempt(row, controller),
+      extractTrace(row.trace_context),
+    );
+  }
+
+  async #attempt(row: JobRow, controller: AbortController): Promise<void> {
     const log = this.o.log.child({ jobId: row.id, jobType: row.type, attempt: row.attempts });
     const timer = setTimeout(
       () =>

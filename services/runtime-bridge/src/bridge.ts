@@ -69,8 +69,8 @@ export class Bridge {
     const { appender, traces } = this.deps;
     client.on('notification', (method, params) => {
       const e = notificationEvent(method, params);
-      const traceId = traces.lookup(e.threadId, e.turnId);
-      if (traceId) e.traceId = traceId;
+      const ids = traces.lookup(e.threadId, e.turnId);
+      if (ids) Object.assign(e, ids);
       appender.push(e);
       if (method === 'turn/completed' && e.turnId) traces.endTurn(e.turnId);
     });

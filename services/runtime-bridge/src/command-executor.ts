@@ -136,8 +136,9 @@ export class CommandExecutor {
       `runtime ${row.method}`,
       { 'cm.command.id': row.id, 'rpc.method': row.method },
       async (span) => {
-        const traceId = span.spanContext().traceId;
-        if (row.thread_id) this.traces.setThread(row.thread_id, traceId);
+        const { traceId, spanId } = span.spanContext();
+        const ids = { traceId, spanId };
+        if (row.thread_id) this.traces.setThread(row.thread_id, ids);
         try {
           const handler = this.handlers[row.method];
           if (!handler)
@@ -145,7 +146,7 @@ export class CommandExecutor {
           const client = this.supervisor.client;
           if (!client) throw new AppError(ErrorCode.runtimeUnavailable, 'the runtime is restarting');
           const outcome = await handler({ ...this.deps, client, row, loaded: this.loaded });
-          if (outcome.turnId) this.traces.setTurn(outcome.turnId, traceId);
+          if (outcome.turnId) this.traces.setTurn(outcome.turnId, ids);
           await this.bus.finish(row.id, { result: outcome.result }, outcome.inTx);
         } catch (e) {
           const error = toCommandError(e);

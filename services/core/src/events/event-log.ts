@@ -13,6 +13,7 @@ interface EventRow {
   source: string;
   data: Record<string, unknown>;
   trace_id: string | null;
+  span_id: string | null;
 }
 
 /**
@@ -55,6 +56,7 @@ export function rowToEnvelope(r: EventRow): EventEnvelope {
   if (r.turn_id) e.turnId = r.turn_id;
   if (r.item_id) e.itemId = r.item_id;
   if (r.trace_id) e.traceId = r.trace_id;
+  if (r.trace_id && r.span_id) e.spanId = r.span_id;
   return e;
 }
 

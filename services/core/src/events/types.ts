@@ -20,6 +20,8 @@ export interface EventEnvelope {
   data: Record<string, unknown>;
   /** Trace that caused the event, when one did. */
   traceId?: string;
+  /** The span within that trace that caused it: whoever reacts to the event continues from here. */
+  spanId?: string;
 }
 
 export type NewEvent = Omit<EventEnvelope, 'seq' | 'ts'>;

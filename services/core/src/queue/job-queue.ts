@@ -4,6 +4,7 @@ import { withTransaction, type Pool, type PoolClient } from '../db/pool';
 import { AppError, ErrorCode, invalidRequest, notFound } from '../errors';
 import { EventLog } from '../events/event-log';
 import type { Logger } from '../logger';
+import { injectTrace } from '../telemetry';
 import {
   JOBS_CHANNEL,
   JOB_CANCEL_CHANNEL,
@@ -118,6 +119,7 @@ export class JobQueue {
     const maxAttempts = opts.maxAttempts ?? def.maxAttempts;
     const timeoutMs = opts.timeoutMs ?? def.timeoutMs;
     const id = randomUUID();
+    const traceContext = injectTrace();
     return withTransaction(this.opts.pool, async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [ENQUEUE_LOCK]);
       if (opts.dedupeKey) {
@@ -148,6 +150,7 @@ export class JobQueue {
           source: opts.source,
           maxAttempts,
           timeoutMs,
+          traceContext,
         }),
       );
       const row = rows[0]!;

@@ -1,3 +1,4 @@
+import { traceIdsOf } from '../telemetry';
 import type { NewEvent } from '../events/types';
 import type { JobRow } from '../sql/jobs';
 import type { JobStatus } from './job-types';
@@ -88,5 +89,8 @@ export function jobEvent(
     },
   };
   if (row.session_id) e.threadId = row.session_id;
+  // A job's events belong to the trace of whoever queued it.
+  const ids = traceIdsOf(row.trace_context);
+  if (ids) Object.assign(e, ids);
   return e;
 }

@@ -4,7 +4,7 @@ import type { Pool } from '../db/pool';
 import { withTransaction } from '../db/pool';
 import { AppError, ErrorCode, notFound } from '../errors';
 import { EventLog } from '../events/event-log';
-import { injectTrace, traceIdOf } from '../telemetry';
+import { activeTraceIds } from '../telemetry';
 import * as requestSql from '../sql/requests';
 import { decisionsOf, requestResolvedEvent } from './events';
 import {
@@ -82,8 +82,8 @@ export async function decide(
     );
     if (rows[0]) {
       const event = requestResolvedEvent(rows[0], origin.service ?? 'gateway');
-      const traceId = traceIdOf(injectTrace());
-      await new EventLog(db).append([traceId ? { ...event, traceId } : event], db);
+      const ids = activeTraceIds();
+      await new EventLog(db).append([ids ? { ...event, ...ids } : event], db);
     }
     return rows[0] ?? null;
   });

@@ -11,10 +11,10 @@ export function appendEvents(events: NewEvent[]): { text: string; values: unknow
     text: `WITH h AS (
         UPDATE event_head SET seq = seq + $1 RETURNING seq - $1 AS base
       ), ins AS (
-        INSERT INTO events (seq, type, thread_id, turn_id, item_id, source, data, trace_id)
-        SELECT h.base + e.ord, e.type, e.thread_id, e.turn_id, e.item_id, e.source, e.data::jsonb, e.trace_id
-        FROM h, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-          WITH ORDINALITY AS e(type, thread_id, turn_id, item_id, source, data, trace_id, ord)
+        INSERT INTO events (seq, type, thread_id, turn_id, item_id, source, data, trace_id, span_id)
+        SELECT h.base + e.ord, e.type, e.thread_id, e.turn_id, e.item_id, e.source, e.data::jsonb, e.trace_id, e.span_id
+        FROM h, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+          WITH ORDINALITY AS e(type, thread_id, turn_id, item_id, source, data, trace_id, span_id, ord)
         RETURNING seq
       )
       SELECT min(seq) AS first, max(seq) AS last, pg_notify('${EVENTS_CHANNEL}', max(seq)::text) FROM ins`,
@@ -27,6 +27,7 @@ export function appendEvents(events: NewEvent[]): { text: string; values: unknow
       events.map((e) => e.source),
       events.map((e) => JSON.stringify(e.data)),
       events.map((e) => e.traceId ?? null),
+      events.map((e) => (e.traceId && e.spanId) || null),
     ],
   };
 }
@@ -48,7 +49,7 @@ export function readEvents(after: number, upTo: number | null, limit: number, th
     where += ` AND thread_id = ANY($${values.length}::text[])`;
   }
   return {
-    text: `SELECT h.compacted_below, e.seq, e.ts, e.type, e.thread_id, e.turn_id, e.item_id, e.source, e.data, e.trace_id
+    text: `SELECT h.compacted_below, e.seq, e.ts, e.type, e.thread_id, e.turn_id, e.item_id, e.source, e.data, e.trace_id, e.span_id
            FROM event_head h
            LEFT JOIN LATERAL (
              SELECT * FROM events WHERE ${where} ORDER BY seq LIMIT $2

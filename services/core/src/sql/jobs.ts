@@ -5,6 +5,8 @@ export const JOB_CANCEL_CHANNEL = 'cm_job_cancel';
 
 export interface JobRow {
   id: string;
+  /** W3C trace context of whoever queued the job (`{traceparent}`), or null. */
+  trace_context: Record<string, string> | null;
   type: string;
   status: JobStatus;
   payload: Record<string, unknown>;
@@ -43,10 +45,11 @@ export const insertJob = (j: {
   source: string;
   maxAttempts: number;
   timeoutMs: number;
+  traceContext: Record<string, string> | null;
 }) => ({
   text: `INSERT INTO jobs (id, type, status, payload, dedupe_key, priority, session_id, project_id,
-           requested_by, source, max_attempts, timeout_ms)
-         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           requested_by, source, max_attempts, timeout_ms, trace_context)
+         VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (type, dedupe_key) WHERE dedupe_key IS NOT NULL AND status IN ${UNFINISHED_SQL}
          DO NOTHING
          RETURNING *`,
@@ -62,6 +65,7 @@ export const insertJob = (j: {
     j.source,
     j.maxAttempts,
     j.timeoutMs,
+    j.traceContext === null ? null : JSON.stringify(j.traceContext),
   ],
 });
 

@@ -3,7 +3,9 @@ import {
   CursorExpiredError,
   ErrorCode,
   EVENTS_CHANNEL,
+  eventContext,
   matchesFilter,
+  tracer,
   type EventEnvelope,
   type EventFilter,
   type EventLog,
@@ -194,7 +196,38 @@ export class EventHub {
       this.#ring.push(...events);
       if (this.#ring.length > RING) this.#ring.splice(0, this.#ring.length - RING);
       for (const sub of this.#subs) if (sub.live) this.#send(sub, events);
+      this.#traceFanOut(events);
       if (events.length < READ_BATCH) return;
+    }
+  }
+
+  /**
+   * One short span per trace in the batch, child of the span that caused its events: the trace of a
+   * request shows when its events reached this gateway's subscribers.
+   */
+  #traceFanOut(events: EventEnvelope[]): void {
+    const byTrace = new Map<string, EventEnvelope[]>();
+    for (const e of events) {
+      if (!e.traceId || !e.spanId) continue;
+      const key = `${e.traceId}/${e.spanId}`;
+      const list = byTrace.get(key);
+      if (list) list.push(e);
+      else byTrace.set(key, [e]);
+    }
+    for (const list of byTrace.values()) {
+      const span = tracer().startSpan(
+        'stream fan-out',
+        {
+          attributes: {
+            'cm.events': list.length,
+            'cm.seq.first': list[0]!.seq,
+            'cm.seq.last': list[list.length - 1]!.seq,
+            'cm.subscribers': this.#subs.size,
+          },
+        },
+        eventContext(list[0]!),
+      );
+      span.end();
     }
   }
 

@@ -332,7 +332,7 @@ export class RequestLedger {
   }
 
   #traced(e: NewEvent): NewEvent {
-    const traceId = this.deps.traces.lookup(e.threadId, e.turnId);
-    return traceId ? { ...e, traceId } : e;
+    const ids = this.deps.traces.lookup(e.threadId, e.turnId);
+    return ids ? { ...e, ...ids } : e;
   }
 }
