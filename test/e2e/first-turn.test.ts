@@ -195,6 +195,8 @@ describe('the first real turn, end to end', () => {
     expect(text).toMatch(/cm_turns\{status="failed"\} [1-9]/);
     expect(text).toMatch(/cm_service_up\{service="runtime-bridge"\} 1/);
     expect(text).toMatch(/cm_event_log_lag\{consumer="gateway-stream"\} \d+/);
+    expect(text).toMatch(/cm_event_log_lag\{consumer="extension:auto-title"\} \d+/);
+    expect(text).toMatch(/cm_requests_pending\{kind="commandApproval"\} \d+/);
   });
 
   it('replays the first result for a repeated Idempotency-Key', async () => {

@@ -248,6 +248,10 @@ describe('jobs in worker sessions', () => {
     expect((await finished(j.id)).status).toBe('canceled');
     const list = await stack.api<{ jobs: Job[] }>('GET', '/api/jobs?status=canceled&type=instruction');
     expect(list.body.jobs.map((x) => x.id)).toContain(j.id);
+    // Queue depth and outcomes are metrics too.
+    const metrics = await (await fetch(`${stack.url}/api/metrics`)).text();
+    expect(metrics).toMatch(/cm_jobs\{type="instruction",status="canceled"\} [1-9]/);
+    expect(metrics).toMatch(/cm_jobs\{type="instruction",status="completed"\} [1-9]/);
   });
 
   it('kill -9 of the queue-worker mid-job: it restarts and every job ends in a terminal state', async () => {

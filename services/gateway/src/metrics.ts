@@ -53,13 +53,25 @@ export class Metrics {
       labelNames: ['consumer'],
       registers: [this.registry],
     });
+    const pending = new Gauge({
+      name: 'cm_requests_pending',
+      help: 'Approvals, questions and tool calls waiting for an answer, by kind',
+      labelNames: ['kind'],
+      registers: [this.registry],
+    });
+    const jobs = new Gauge({
+      name: 'cm_jobs',
+      help: 'Jobs by type and status: queued + running + retrying is the queue depth; completed, failed and canceled are outcomes',
+      labelNames: ['type', 'status'],
+      registers: [this.registry],
+    });
     const clients = new Gauge({
       name: 'cm_stream_clients',
       help: 'Connected stream clients of this gateway',
       registers: [this.registry],
     });
     this.#collect = async () => {
-      const [t, s, h] = await Promise.all([
+      const [t, s, h, p, j, c] = await Promise.all([
         pool.query<{ status: string; n: number }>(
           'SELECT status, count(*)::int AS n FROM turns GROUP BY status',
         ),
@@ -68,6 +80,13 @@ export class Metrics {
            FROM service_heartbeats GROUP BY service`,
         ),
         pool.query<{ seq: number }>('SELECT seq FROM event_head'),
+        pool.query<{ kind: string; n: number }>(
+          `SELECT kind, count(*)::int AS n FROM server_requests WHERE status = 'pending' GROUP BY kind`,
+        ),
+        pool.query<{ type: string; status: string; n: number }>(
+          'SELECT type, status, count(*)::int AS n FROM jobs GROUP BY type, status',
+        ),
+        pool.query<{ name: string; seq: number }>('SELECT name, seq FROM extension_cursors'),
       ]);
       turns.reset();
       for (const r of t.rows) turns.set({ status: r.status }, r.n);
@@ -75,7 +94,16 @@ export class Metrics {
       for (const r of s.rows) up.set({ service: r.service }, r.n);
       const dbHead = h.rows[0]?.seq ?? 0;
       head.set(dbHead);
+      lag.reset();
       lag.set({ consumer: 'gateway-stream' }, Math.max(0, dbHead - this.hubHead()));
+      for (const r of c.rows)
+        lag.set({ consumer: `extension:${r.name}` }, Math.max(0, dbHead - Number(r.seq)));
+      pending.reset();
+      for (const kind of ['commandApproval', 'fileChangeApproval', 'userInput', 'toolCall'])
+        pending.set({ kind }, 0);
+      for (const r of p.rows) pending.set({ kind: r.kind }, r.n);
+      jobs.reset();
+      for (const r of j.rows) jobs.set({ type: r.type, status: r.status }, r.n);
       clients.set(this.streamClients());
     };
   }
