@@ -71,7 +71,8 @@ async function main(): Promise<void> {
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   await heartbeat.set('running', { url });
   // One machine-readable line so the launcher (and tests) learn the URL even with --port 0.
-  log.info({ url, event: 'gateway.listening' }, `gateway listening on ${url}`);
+  // Always written, whatever CM_LOG_LEVEL says: the launcher learns the gateway's URL from this line.
+  log.child({}, { level: 'info' }).info({ url, event: 'gateway.listening' }, `gateway listening on ${url}`);
 }
 
 main().catch((e) => {
