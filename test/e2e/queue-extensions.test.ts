@@ -201,7 +201,7 @@ describe('jobs in worker sessions', () => {
       kind: 'suggestion',
       actor: 'extension:suggest-request',
       source: 'queue-worker',
-      content: done.output!.suggestion,
+      content: { text: done.output!.suggestion, data: { forTurnId: turnId, jobId: queued.body.job.id } },
     });
 
     const run = await stack.api<{ job: Job; suggestion: string }>(
@@ -345,7 +345,7 @@ describe('extensions', () => {
       return rows[0];
     });
     expect(row).toMatchObject({ kind: 'suggestion', actor: 'extension:suggest-request' });
-    expect(typeof row.content).toBe('string');
+    expect(row.content).toEqual({ text: expect.any(String), data: expect.any(Object) });
     // The session without the setting got no suggestion job at all.
     const jobs = await stack.api<{ jobs: Job[] }>('GET', `/api/jobs?sessionId=${off}&type=suggest-request`);
     expect(jobs.body.jobs).toEqual([]);

@@ -210,4 +210,21 @@ describe('the chat transcript model', () => {
     expect(t.items['row:n1']).toBeUndefined();
     expect(t.turns.t1!.itemIds).not.toContain('row:n1');
   });
+
+  it('shows the text of a row written through the action API ({text, data}), not its JSON', () => {
+    const t = emptyTranscript();
+    applyEvent(t, {
+      seq: ++seq,
+      ts: '',
+      type: 'transcript.updated',
+      threadId: T,
+      source: 'queue-worker',
+      data: {
+        rowId: 's1',
+        action: 'created',
+        row: { id: 's1', kind: 'suggestion', content: { text: 'Run the tests', data: { jobId: 'j' } } },
+      },
+    });
+    expect(t.items['row:s1']).toMatchObject({ text: 'Run the tests', type: 'suggestion' });
+  });
 });

@@ -295,7 +295,12 @@ function applyTranscriptRow(t: Transcript, e: StreamEvent): void {
 
 /** A manager-owned row (`{id, kind, content|text}`) as a chat item keyed `row:<id>`. */
 function supplementalItem(row: Record<string, unknown>, turnId: string | null): ChatItem {
-  const content = row.content ?? row.text ?? '';
+  // Rows written through the action API hold `{text, data}`; show their text.
+  const raw = row.content ?? row.text ?? '';
+  const content =
+    raw && typeof raw === 'object' && typeof (raw as { text?: unknown }).text === 'string'
+      ? (raw as { text: string }).text
+      : raw;
   const kind = String(row.kind ?? 'note');
   const id = `row:${String(row.id)}`;
   return {
