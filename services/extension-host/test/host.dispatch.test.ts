@@ -72,7 +72,7 @@ async function emit(type: string): Promise<number> {
 /** Labels noted for event `seq`, in the order the handlers ran. */
 async function notes(seq: number): Promise<string[]> {
   const { rows } = await db.pool.query<{ text: string }>(
-    `SELECT data->'row'->>'text' AS text FROM events
+    `SELECT COALESCE(data->'row'->'content'->>'text', data->'row'->>'content') AS text FROM events
      WHERE type = 'transcript.updated' AND data->'row'->>'id' LIKE '%:' || $1 ORDER BY seq`,
     [String(seq)],
   );
