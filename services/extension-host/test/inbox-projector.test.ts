@@ -32,7 +32,7 @@ async function startProjector(): Promise<void> {
   const n = new Notifier(db.url);
   await n.start();
   notifiers.push(n);
-  const p = new InboxProjector(db.pool, n, { longTurnMs: 60_000, log });
+  const p = new InboxProjector(db.pool, n, { longTurnMs: 60_000, toolCallGraceMs: 500, log });
   await p.start();
   projectors.push(p);
 }
@@ -150,4 +150,39 @@ it('skips a request already answered by the time it is read', async () => {
   expect((await db.pool.query('SELECT id FROM inbox_items WHERE id = $1', [`request:${id}`])).rowCount).toBe(
     0,
   );
+});
+
+it('a tool call enters only once nobody has served it within the grace period', async () => {
+  const served = '00000000-0000-4000-8000-0000000000c1';
+  const unserved = '00000000-0000-4000-8000-0000000000c2';
+  await db.pool.query(`INSERT INTO sessions (id) VALUES ('s2')`);
+  for (const [id, rpc] of [
+    [served, '3'],
+    [unserved, '4'],
+  ])
+    await db.pool.query(
+      `INSERT INTO server_requests (id, kind, method, session_id, params, runtime_generation, rpc_id)
+       VALUES ($1, 'toolCall', 'item/tool/call', 's2', '{"tool": "lookup", "arguments": {"q": 1}}', 'g1', $2)`,
+      [id, rpc],
+    );
+  await append([
+    { type: 'request.created', threadId: 's2', data: { requestId: served, kind: 'toolCall' } },
+    { type: 'request.created', threadId: 's2', data: { requestId: unserved, kind: 'toolCall' } },
+  ]);
+  await settled();
+  expect((await db.pool.query(`SELECT id FROM inbox_items WHERE session_id = 's2'`)).rows).toEqual([]);
+  // A program answers the first within the grace period.
+  await db.pool.query(`UPDATE server_requests SET status = 'resolved', decision = 'respond' WHERE id = $1`, [
+    served,
+  ]);
+  const deadline = Date.now() + 30_000;
+  let rows: { id: string; title: string }[] = [];
+  while (rows.length === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    rows = (await db.pool.query(`SELECT id, title FROM inbox_items WHERE session_id = 's2'`)).rows;
+  }
+  expect(rows).toEqual([{ id: `request:${unserved}`, title: 'Tool call: lookup' }]);
+  const added = await announced('inbox.added');
+  expect(added.filter((id) => id === `request:${unserved}`)).toHaveLength(1);
+  expect(added).not.toContain(`request:${served}`);
 });
