@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { webhookTargets } from './webhooks';
 
 /**
  * Configuration is resolved once per process into a validated `ResolvedConfig` and passed down.
@@ -64,6 +65,7 @@ const schema = z.object({
   bundledExtensions: bool,
   extensionTrust: z.enum(['disabled', 'warn', 'enforced']),
   extensionTimeoutMs: int(10, 600_000),
+  webhooks: webhookTargets.default([]),
 });
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -311,6 +313,13 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     env: 'CM_EXTENSION_TIMEOUT_MS',
     description: 'How long one extension handler may run for one event before it counts as failed.',
     default: '5000',
+  },
+  {
+    key: 'webhooks',
+    flag: 'webhooks',
+    env: 'CM_WEBHOOKS',
+    description:
+      'Webhook targets of the bundled `webhooks` extension, as JSON: `[{"name", "url", "secret", "kinds": ["approval", …]}]`; each new inbox item of a listed kind is POSTed there, signed with the secret (docs/webhooks.md).',
   },
 ];
 

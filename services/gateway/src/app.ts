@@ -21,6 +21,7 @@ import { requestRoutes } from './routes/requests';
 import { sessionRoutes } from './routes/sessions';
 import { settingsRoutes } from './routes/settings';
 import { transcriptRoutes } from './routes/transcript';
+import { webhookRoutes } from './routes/webhooks';
 import type { EventHub } from './stream/event-hub';
 import { streamRoutes } from './stream/sse';
 
@@ -73,6 +74,7 @@ function buildApi(deps: AppDeps): { routes: RouteSpec[]; metrics: Metrics } {
     ...jobRoutes(deps),
     ...extensionRoutes(deps),
     ...requestRoutes(deps),
+    ...webhookRoutes(deps),
     ...streamRoutes(deps.hub, {
       pingMs: 15_000,
       maxBufferedBytes: deps.streamMaxBufferedBytes ?? 4 * 1024 * 1024,

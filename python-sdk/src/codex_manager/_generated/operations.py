@@ -523,4 +523,10 @@ OPERATIONS: dict[str, Operation] = {
         path_params=("id",),
         query_params=("status",),
     ),
+    "webhooks.deliveries": Operation(
+        id="webhooks.deliveries",
+        method="GET",
+        path="/api/webhooks/deliveries",
+        query_params=("target", "status", "kind", "itemId", "limit", "cursor",),
+    ),
 }
