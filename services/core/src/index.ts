@@ -34,3 +34,4 @@ export * from './settings/store';
 export * from './settings/merge';
 export * from './transcript-rows';
 export * from './webhooks';
+export * from './inbox';
