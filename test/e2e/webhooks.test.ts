@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { verifyWebhookSignature } from '../../services/core/src';
-import { until } from '../helpers/poll';
+import { turnEnded, until } from '../helpers/poll';
 import { startStack, type Stack } from '../helpers/stack';
 
 // Webhook delivery through the whole stack: an approval raised by the real runtime (`scn:exec` in a
@@ -72,7 +72,9 @@ it('delivers an approval raised by the runtime to its target, signed, after a re
   });
   expect(created.status).toBe(201);
   const sessionId = created.body.session.id;
-  const sent = await stack.api('POST', `/api/sessions/${sessionId}/messages`, { text: 'scn:exec please' });
+  const sent = await stack.api<{ turn: { id: string } }>('POST', `/api/sessions/${sessionId}/messages`, {
+    text: 'scn:exec please',
+  });
   expect(sent.status).toBe(202);
 
   const deliveries = async () =>
@@ -113,8 +115,47 @@ it('delivers an approval raised by the runtime to its target, signed, after a re
   const pager = await stack.api<{ deliveries: Delivery[] }>('GET', '/api/webhooks/deliveries?target=pager');
   expect(pager.body.deliveries).toEqual([]);
 
-  // The audit pages with a cursor and rejects a cursor it did not hand out.
+  // A second approval in the session: the audit pages newest first with a cursor, and refuses a
+  // cursor it did not hand out.
+  const decided = await stack.api(
+    'POST',
+    `/api/approvals/${delivery!.itemId.slice('request:'.length)}/decision`,
+    {
+      decision: 'decline',
+    },
+  );
+  expect(decided.status).toBe(200);
+  await turnEnded(stack, sessionId, sent.body.turn.id);
+  expect(
+    (await stack.api('POST', `/api/sessions/${sessionId}/messages`, { text: 'scn:exec again' })).status,
+  ).toBe(202);
+  const both = await until(
+    'two delivered webhooks',
+    async () => {
+      const d = await deliveries();
+      return d.length === 2 && d.every((x) => x.status === 'delivered') ? d : null;
+    },
+    120_000,
+  );
+  const page1 = await stack.api<{ deliveries: Delivery[]; nextCursor: string | null }>(
+    'GET',
+    '/api/webhooks/deliveries?target=ops&limit=1',
+  );
+  expect(page1.body.deliveries.map((d) => d.id)).toEqual([both[0]!.id]);
+  expect(page1.body.nextCursor).toEqual(expect.any(String));
+  const page2 = await stack.api<{ deliveries: Delivery[]; nextCursor: string | null }>(
+    'GET',
+    `/api/webhooks/deliveries?target=ops&limit=1&cursor=${page1.body.nextCursor}`,
+  );
+  expect(page2.body.deliveries.map((d) => d.id)).toEqual([both[1]!.id]);
+  expect(page2.body.nextCursor).toBeNull();
+  const byItem = await stack.api<{ deliveries: Delivery[] }>(
+    'GET',
+    `/api/webhooks/deliveries?itemId=${encodeURIComponent(delivery!.itemId)}&status=delivered&kind=approval`,
+  );
+  expect(byItem.body.deliveries.map((d) => d.id)).toEqual([delivery!.id]);
   const bad = await stack.api<{ error: { code: string } }>('GET', '/api/webhooks/deliveries?cursor=nope');
   expect(bad.status).toBe(400);
   expect(bad.body.error.code).toBe('invalid_request');
+  expect((await stack.api('GET', '/api/webhooks/deliveries?status=lost')).status).toBe(400);
 });

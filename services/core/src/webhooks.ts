@@ -1,19 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { INBOX_KINDS } from './inbox/model';
 
 /**
  * Webhook targets (`CM_WEBHOOKS`) and the signature of a delivery. Shared by the configuration
  * (validation), the queue-worker (signing) and tests (verifying), so signer and verifier cannot
  * drift apart.
  */
-export const WEBHOOK_ITEM_KINDS = [
-  'approval',
-  'question',
-  'toolCall',
-  'failedTurn',
-  'longTurn',
-  'failedJob',
-] as const;
+/** The inbox item kinds a target may choose. */
+export const WEBHOOK_ITEM_KINDS = INBOX_KINDS;
 
 export const webhookTarget = z
   .object({
