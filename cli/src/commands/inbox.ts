@@ -72,7 +72,8 @@ const post = (path: string, body: unknown): ApiRequest => ({
 function done(ctx: Context, body: unknown, line: string): void {
   if (ctx.out.json) ctx.out.result(body);
   else {
-    const already = (body as { status?: string } | null)?.status === 'already_resolved';
+    const b = body as { status?: string; alreadyDismissed?: boolean } | null;
+    const already = b?.status === 'already_resolved' || b?.alreadyDismissed === true;
     ctx.out.write(
       `${ctx.out.style.green('✓')} ${line}${already ? ctx.out.style.dim(' (already so)') : ''}\n`,
     );

@@ -91,7 +91,10 @@ export function rateLimitLines(rl: Record<string, unknown> | null): string[] {
       typeof w.resetsAt === 'number' ? `, resets ${new Date(w.resetsAt * 1000).toLocaleString()}` : '';
     lines.push(`rate limit ${name}: ${w.usedPercent}% used${span}${reset}`);
   }
-  if (typeof rl.observedAt === 'string') lines.push(`(observed ${new Date(rl.observedAt).toLocaleString()})`);
+  const observed =
+    typeof rl.observedAt === 'string' ? ` (observed ${new Date(rl.observedAt).toLocaleString()})` : '';
+  if (lines.length === 0) return [`rate limits: no window reported${observed}`];
+  lines[lines.length - 1] += observed;
   return lines;
 }
 

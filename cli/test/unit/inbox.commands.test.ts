@@ -259,5 +259,6 @@ describe('inbox and usage views', () => {
     );
     expect(text).toContain('rate limit primary: 42% used of 5 h');
     expect(rateLimitLines(null)).toEqual([]);
+    expect(rateLimitLines({ primary: null, secondary: null })).toEqual(['rate limits: no window reported']);
   });
 });
