@@ -135,3 +135,41 @@ it('dismisses a failed turn, and answers bad input with the right exit code', as
   expect(usage.stdout).toMatch(/^total: \d+ input/m);
   expect(usage.stdout).toMatch(/^rate limits?/m);
 });
+
+it('answers a question item at the prompt, and the turn goes on with the answer', async () => {
+  const id = await session();
+  const sent = await cli.run([
+    '--json',
+    'sessions',
+    'send-message',
+    id,
+    '--text',
+    'scn:ask which color',
+    '--collaboration-mode',
+    'plan',
+  ]);
+  expect(sent.code).toBe(0);
+  const turnId = sent.json<{ turn: { id: string } }>().turn.id;
+  const seen = await cli.run(
+    ['--json', 'inbox', 'watch', '--session', id, '--kind', 'question', '--after', '0', '--limit', '1'],
+    { timeoutMs: 120_000 },
+  );
+  const item = seen.lines<Envelope>()[0]!.data.item!;
+  expect(item).toMatchObject({ kind: 'question', sessionId: id });
+
+  const answered = await cli.run(['inbox', 'answer', item.id], { input: '2\n' });
+  expect(answered.stderr).toMatch(/Which color should I use\?/);
+  expect(answered.stderr).toMatch(/2\) Blue/);
+  expect(answered).toMatchObject({ code: 0 });
+  expect(answered.stdout).toContain(`✓ answered request ${item.requestId}`);
+  const left = await cli.run(['--json', 'inbox', 'watch', '--session', id, '--after', '0', '--limit', '2'], {
+    timeoutMs: 120_000,
+  });
+  expect(left.lines<Envelope>()[1]!.data).toMatchObject({ id: item.id, reason: 'resolved' });
+  const end = await cli.run(
+    ['--json', 'stream', '--thread', id, '--type', 'runtime.turn.completed', '--after', '0', '--limit', '1'],
+    { timeoutMs: 120_000 },
+  );
+  const [completed] = end.lines<{ turnId: string; data: { params: { turn: { status: string } } } }>();
+  expect(completed).toMatchObject({ turnId, data: { params: { turn: { status: 'completed' } } } });
+});
