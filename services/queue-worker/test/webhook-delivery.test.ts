@@ -105,6 +105,15 @@ const item = (id: string) => ({
   detail: { requestKind: 'commandApproval', command: 'echo hi > out.txt' },
 });
 
+/** Logs the `inbox.added` event of an item, as the inbox does, and returns the job payload for it. */
+async function added(target: string, itemId: string) {
+  const it = item(itemId);
+  const range = await new EventLog(db.pool).append([
+    { type: 'inbox.added', source: 'test', threadId: it.sessionId, data: { item: it } },
+  ]);
+  return { target, event: 'inbox.added', seq: range!.first, item: it };
+}
+
 async function attemptsOf(deliveryId: string) {
   return (
     await db.pool.query<{
@@ -207,11 +216,10 @@ describe('the webhook-delivery job', () => {
     await runner.start();
     receiver.got.length = 0;
     receiver.script = [500, 500, 200];
-    const { job } = await queue.enqueue(
-      'webhook-delivery',
-      { target: 'ops', event: 'inbox.added', seq: 41, item: item('request:r1') },
-      { requestedBy: 'extension:webhooks', source: 'test' },
-    );
+    const { job } = await queue.enqueue('webhook-delivery', await added('ops', 'request:r1'), {
+      requestedBy: 'extension:webhooks',
+      source: 'test',
+    });
     const done = await settled(job.id, ['completed', 'failed']);
     expect(done.status).toBe('completed');
     expect(done.attempts).toBe(3);
@@ -252,11 +260,10 @@ describe('the webhook-delivery job', () => {
       { name: 'down', url: `http://127.0.0.1:${port}/`, secret: SECRET, kinds: ['approval'] },
     ]);
     await runner.start();
-    const { job } = await queue.enqueue(
-      'webhook-delivery',
-      { target: 'down', event: 'inbox.added', seq: 42, item: item('request:r2') },
-      { requestedBy: 'extension:webhooks', source: 'test' },
-    );
+    const { job } = await queue.enqueue('webhook-delivery', await added('down', 'request:r2'), {
+      requestedBy: 'extension:webhooks',
+      source: 'test',
+    });
     const failed = await settled(job.id, ['failed']);
     expect(failed.attempts).toBe(TYPES['webhook-delivery']!.maxAttempts);
     expect(failed.error).toMatchObject({ code: 'webhook_failed', class: 'retryable' });
@@ -270,17 +277,16 @@ describe('the webhook-delivery job', () => {
   it('fails for good when the target is no longer configured, and never sends twice for one event', async () => {
     runner = startRunner([{ name: 'ops', url: receiver.url, secret: SECRET, kinds: ['approval'] }]);
     await runner.start();
-    const gone = await queue.enqueue(
-      'webhook-delivery',
-      { target: 'removed', event: 'inbox.added', seq: 43, item: item('request:r3') },
-      { requestedBy: 'extension:webhooks', source: 'test' },
-    );
+    const gone = await queue.enqueue('webhook-delivery', await added('removed', 'request:r3'), {
+      requestedBy: 'extension:webhooks',
+      source: 'test',
+    });
     const failed = await settled(gone.job.id, ['failed']);
     expect(failed).toMatchObject({ attempts: 1, error: { code: 'not_found', class: 'fatal' } });
 
     receiver.got.length = 0;
     receiver.script = [];
-    const payload = { target: 'ops', event: 'inbox.added', seq: 44, item: item('request:r4') };
+    const payload = await added('ops', 'request:r4');
     const first = await queue.enqueue('webhook-delivery', payload, { requestedBy: 'x', source: 'test' });
     await settled(first.job.id, ['completed']);
     // The same event again (an extension redelivered after a crash): the delivery is not repeated.
@@ -288,5 +294,30 @@ describe('the webhook-delivery job', () => {
     const second = await settled(again.job.id, ['completed']);
     expect(second.output).toMatchObject({ deliveryId: first.job.id, skipped: 'already delivered' });
     expect(receiver.got).toHaveLength(1);
+  });
+
+  it('signs only what the inbox logged: a payload naming another item or event fails for good', async () => {
+    runner = startRunner([{ name: 'ops', url: receiver.url, secret: SECRET, kinds: ['approval'] }]);
+    await runner.start();
+    receiver.got.length = 0;
+    const real = await added('ops', 'request:r5');
+    const forged = await queue.enqueue(
+      'webhook-delivery',
+      { ...real, item: { ...real.item, id: 'request:forged', title: 'Run: rm -rf /' } },
+      { requestedBy: 'someone', source: 'test' },
+    );
+    expect(await settled(forged.job.id, ['failed'])).toMatchObject({
+      attempts: 1,
+      error: { code: 'invalid_payload', class: 'fatal' },
+    });
+    // A payload whose item was edited keeps the id: what is sent is the logged item, not the edit.
+    const edited = await queue.enqueue(
+      'webhook-delivery',
+      { ...real, item: { ...real.item, title: 'Run: rm -rf /' } },
+      { requestedBy: 'someone', source: 'test' },
+    );
+    await settled(edited.job.id, ['completed']);
+    expect(receiver.got).toHaveLength(1);
+    expect(JSON.parse(receiver.got[0]!.body).item.title).toBe('Run: echo hi > out.txt');
   });
 });

@@ -45,6 +45,18 @@ async function deliveryOf(
 
 type DeliveryPayload = ReturnType<typeof webhookDeliveryPayload.parse>;
 
+/** The item of the `inbox.added` event at `seq`; a fatal `invalid_payload` when there is none. */
+async function loggedItem(pool: Pool, seq: number, itemId: string): Promise<DeliveryPayload['item']> {
+  const { rows } = await pool.query<{ type: string; data: { item?: DeliveryPayload['item'] } }>(
+    'SELECT type, data FROM events WHERE seq = $1',
+    [seq],
+  );
+  const item = rows[0]?.type === 'inbox.added' ? rows[0].data.item : undefined;
+  if (!item || item.id !== itemId)
+    throw new JobFailure('invalid_payload', `event ${seq} is not inbox.added of item ${itemId}`);
+  return item;
+}
+
 /**
  * `webhook-delivery`: POSTs `{event, item, deliveredAt}` to the target's URL, signed with its secret
  * (`X-CM-Signature: sha256=<hex HMAC-SHA256 of the raw body>`), with `X-CM-Delivery` (stable across
@@ -59,9 +71,12 @@ export function webhookDeliveryJob(
   const doFetch = opts.fetch ?? fetch;
   const requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
   return async (ctx: JobContext) => {
-    const p = webhookDeliveryPayload.parse(ctx.job.payload);
+    const p = { ...webhookDeliveryPayload.parse(ctx.job.payload) };
     const target = targets.find((t) => t.name === p.target);
     if (!target) throw new JobFailure('not_found', `no webhook target named ${p.target} is configured`);
+    // What is signed comes from the event log, not from the payload: a job enqueued by hand
+    // (POST /api/jobs) cannot make the manager sign an item that never entered the inbox.
+    p.item = await loggedItem(pool, p.seq, p.item.id);
     const delivery = await deliveryOf(pool, ctx, target, p);
     if (delivery.status === 'delivered')
       return { deliveryId: delivery.id, target: target.name, skipped: 'already delivered' };
