@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { EventStream } from '../api/event-stream';
 import type { ApiRequest } from '../api/mapping';
 import { LinePrompter, noPrompter } from '../chat/prompter';
-import { askQuestions, DEFAULT_DECISIONS, parseDecision, toolInputBody } from '../chat/questions';
+import { askQuestions, DEFAULT_DECISIONS, parseDecision, toolInputBody, toolReply } from '../chat/questions';
 import { Context, type CliDeps } from '../context';
 import { usageError } from '../errors';
 import {
@@ -228,6 +228,24 @@ function answerCommand(deps: CliDeps): Command {
     });
 }
 
+function respondCommand(deps: CliDeps): Command {
+  return new Command('respond')
+    .description('Answer a dynamic tool call nobody serves with text (--failed reports a failure)')
+    .argument('<item>', 'the inbox item id (request:<id>) or the request id')
+    .argument('[text]', 'what the tool returns to the model (default: read from stdin)')
+    .option('--failed', 'the call failed: the text is the error the model sees')
+    .addHelpText('after', '\nRoute: POST /api/tool-calls/{id}/response  (toolCalls.respond)')
+    .action(async (item: string, text: string | undefined, _o: unknown, self: Command) => {
+      const ctx = Context.of(self, deps);
+      const id = requestIdOf(item);
+      const given = text ?? ctx.sources.readStdin().replace(/\n$/, '');
+      const reply = toolReply(self.opts().failed ? `!${given}` : given);
+      if (!reply) throw usageError('no text to respond with', 'give it as an argument or on stdin');
+      const res = await ctx.client().call(post(`/api/tool-calls/${encodeURIComponent(id)}/response`, reply));
+      done(ctx, res.body, `responded to request ${id}${reply.success ? '' : ' (as a failure)'}`);
+    });
+}
+
 function retryCommand(deps: CliDeps): Command {
   return new Command('retry')
     .description('Queue a failed job again (its item leaves the inbox)')
@@ -317,10 +335,13 @@ function watchCommand(deps: CliDeps): Command {
 
 export function inboxCommand(deps: CliDeps): Command {
   return new Command('inbox')
-    .description('Everything waiting for you across sessions: list, decide, answer, retry, dismiss, watch')
+    .description(
+      'Everything waiting for you across sessions: list, decide, answer, respond, retry, dismiss, watch',
+    )
     .addCommand(listCommand(deps), { isDefault: true })
     .addCommand(decideCommand(deps))
     .addCommand(answerCommand(deps))
+    .addCommand(respondCommand(deps))
     .addCommand(retryCommand(deps))
     .addCommand(dismissCommand(deps))
     .addCommand(watchCommand(deps))
@@ -333,6 +354,7 @@ export function inboxCommand(deps: CliDeps): Command {
         '  cmgr inbox ls --kind approval,question',
         '  cmgr inbox decide request:0193… accept',
         '  cmgr inbox answer request:0193… --answer color=Blue',
+        "  cmgr inbox respond request:0193… 'ticket T-42 is open'",
         '  cmgr inbox dismiss turn:<session>:<turn>',
         '  cmgr inbox watch --json | jq .data',
       ].join('\n'),

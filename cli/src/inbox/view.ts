@@ -58,6 +58,7 @@ export function actionHint(i: InboxItem): string {
     return `cmgr inbox decide ${i.id} ${decisions[0] ?? 'accept'}`;
   }
   if (i.actions.includes('answer')) return `cmgr inbox answer ${i.id}`;
+  if (i.actions.includes('respond')) return `cmgr inbox respond ${i.id} '<text>'`;
   if (i.actions.includes('retry')) return `cmgr inbox retry ${i.id}`;
   if (i.actions.includes('dismiss')) return `cmgr inbox dismiss ${i.id}`;
   return '';

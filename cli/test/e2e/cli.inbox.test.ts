@@ -173,3 +173,51 @@ it('answers a question item at the prompt, and the turn goes on with the answer'
   const [completed] = end.lines<{ turnId: string; data: { params: { turn: { status: string } } } }>();
   expect(completed).toMatchObject({ turnId, data: { params: { turn: { status: 'completed' } } } });
 });
+
+it('retries a failed job from the inbox: its item leaves and the job is queued again', async () => {
+  const enqueued = await cli.run([
+    '--json',
+    'jobs',
+    'enqueue',
+    '--type',
+    'instruction',
+    '--payload',
+    JSON.stringify({ owner: 'cli-inbox', agent: 'broken', instruction: 'scn:http400' }),
+  ]);
+  expect(enqueued.code).toBe(0);
+  const jobId = enqueued.json<{ job: { id: string } }>().job.id;
+  const seen = await cli.run(
+    ['--json', 'inbox', 'watch', '--kind', 'failedJob', '--after', '0', '--limit', '1'],
+    { timeoutMs: 180_000 },
+  );
+  expect(seen.lines<Envelope>()[0]!.data.item).toMatchObject({ id: `job:${jobId}`, kind: 'failedJob' });
+  const listed = await cli.run(['inbox', 'ls', '--kind', 'failedJob']);
+  expect(listed.stdout).toContain(`job:${jobId}`);
+  expect(listed.stdout).toMatch(/failedJob\s+Job /);
+
+  const wrong = await cli.run(['--json', 'inbox', 'retry', `turn:x:y`]);
+  expect(wrong.code).toBe(2);
+  const retried = await cli.run(['inbox', 'retry', `job:${jobId}`]);
+  expect(retried).toMatchObject({ code: 0 });
+  expect(retried.stdout).toContain(`✓ retried job ${jobId}`);
+  const left = await cli.run(
+    [
+      '--json',
+      'inbox',
+      'watch',
+      '--kind',
+      'failedJob',
+      '--after',
+      String(seen.lines<Envelope>()[0]!.seq),
+      '--limit',
+      '1',
+    ],
+    { timeoutMs: 120_000 },
+  );
+  expect(left.lines<Envelope>()[0]!.data).toMatchObject({ id: `job:${jobId}`, reason: 'retried' });
+  // The job was queued again (it fails again here: the scripted model refuses every attempt).
+  const again = await cli.run(['--json', 'stream', '--type', 'job.retried', '--after', '0', '--limit', '1'], {
+    timeoutMs: 60_000,
+  });
+  expect(again.lines<{ data: { jobId: string } }>()[0]!.data.jobId).toBe(jobId);
+});

@@ -71,6 +71,7 @@ function answer(req: Seen): [number, unknown] {
       },
     ];
   if (req.url === '/api/tool-input/q1/decision') return [200, { status: 'resolved' }];
+  if (req.url === '/api/tool-calls/c1/response') return [200, { status: 'resolved' }];
   if (req.url === '/api/jobs/j1/retry') return [200, { job: { id: 'j1', status: 'queued' } }];
   if (req.url === `/api/inbox/${encodeURIComponent('turn:s1:t1')}/dismiss`)
     return [200, { id: 'turn:s1:t1', dismissed: true }];
@@ -169,6 +170,24 @@ describe('cmgr inbox', () => {
     const unknown = await cmgr(['inbox', 'answer', 'request:q1', '--answer', 'shape=round']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no question 'shape'.*\n.*color, size/);
+  });
+
+  it('responds to a tool call with text from an argument or stdin, as a success or a failure', async () => {
+    const ok = await cmgr(['inbox', 'respond', 'request:c1', 'ticket T-42 is open']);
+    expect(ok.stdout).toContain('✓ responded to request c1');
+    expect(JSON.parse(seen[0]!.body)).toEqual({
+      contentItems: [{ type: 'inputText', text: 'ticket T-42 is open' }],
+      success: true,
+    });
+    const failed = await cmgr(['inbox', 'respond', 'c1', '--failed'], 'no such ticket\n');
+    expect(failed.stdout).toContain('(as a failure)');
+    expect(JSON.parse(seen[1]!.body)).toEqual({
+      contentItems: [{ type: 'inputText', text: 'no such ticket' }],
+      success: false,
+    });
+    const empty = await cmgr(['--json', 'inbox', 'respond', 'c1'], '');
+    expect(empty.code).toBe(2);
+    expect(seen).toHaveLength(2);
   });
 
   it('retries a failed job and dismisses an item, its id encoded', async () => {
