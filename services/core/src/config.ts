@@ -64,7 +64,48 @@ const schema = z.object({
   bundledExtensions: bool,
   extensionTrust: z.enum(['disabled', 'warn', 'enforced']),
   extensionTimeoutMs: int(10, 600_000),
+  inboxLongTurnMs: int(1000, 86_400_000),
+  prices: z
+    .string()
+    .optional()
+    .transform((v, ctx) => parsePrices(v, ctx)),
 });
+
+const priceSchema = z.record(
+  z.string().min(1),
+  z
+    .object({
+      input: z.number().min(0),
+      cachedInput: z.number().min(0).optional(),
+      output: z.number().min(0),
+    })
+    .strict(),
+);
+export type PriceTable = z.infer<typeof priceSchema>;
+
+/** `{"<model>": {"input": 1.25, "cachedInput": 0.125, "output": 10}}`: USD per million tokens. */
+function parsePrices(v: string | undefined, ctx: z.RefinementCtx): PriceTable {
+  if (!v || !v.trim()) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(v);
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'CM_PRICES must be JSON: {"<model>": {"input", "cachedInput", "output"}}',
+    });
+    return z.NEVER;
+  }
+  const r = priceSchema.safeParse(raw);
+  if (!r.success) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `CM_PRICES: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    });
+    return z.NEVER;
+  }
+  return r.data;
+}
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -311,6 +352,20 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     env: 'CM_EXTENSION_TIMEOUT_MS',
     description: 'How long one extension handler may run for one event before it counts as failed.',
     default: '5000',
+  },
+  {
+    key: 'inboxLongTurnMs',
+    flag: 'inbox-long-turn-ms',
+    env: 'CM_INBOX_LONG_TURN_MS',
+    description: 'A completed turn that ran longer than this lands in the inbox as a `longTurn` item.',
+    default: '600000',
+  },
+  {
+    key: 'prices',
+    flag: 'prices',
+    env: 'CM_PRICES',
+    description:
+      'Price table for usage costs, USD per million tokens: `{"<model>": {"input": 1.25, "cachedInput": 0.125, "output": 10}}`. A model not in it has no cost.',
   },
 ];
 

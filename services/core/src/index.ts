@@ -33,3 +33,4 @@ export * from './requests';
 export * from './settings/store';
 export * from './settings/merge';
 export * from './transcript-rows';
+export * from './inbox';

@@ -9,6 +9,7 @@ import {
 } from '@codex-manager/core';
 import { Dispatcher } from './dispatcher';
 import { ExtensionHost } from './host';
+import { InboxProjector } from './inbox-projector';
 import { Inventory } from './inventory';
 import { ReloadWorker } from './reloads';
 
@@ -59,6 +60,9 @@ async function main(): Promise<void> {
   const summary = await host.start();
   await dispatcher.start();
   releasers.add('dispatcher', () => dispatcher.stop());
+  const inbox = new InboxProjector(pool, notifier, { longTurnMs: config.inboxLongTurnMs, log });
+  await inbox.start();
+  releasers.add('inbox', () => inbox.stop());
   const reloads = new ReloadWorker(pool, notifier, events, host, log);
   await reloads.start();
   releasers.add('reloads', () => reloads.stop());

@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import type { CommandBus, IdempotencyStore, JobQueue, Logger, Pool } from '@codex-manager/core';
+import type { CommandBus, IdempotencyStore, JobQueue, Logger, Pool, PriceTable } from '@codex-manager/core';
 import { requireToken } from './http/auth';
 import { errorHandler, notFoundRoute } from './http/errors';
 import { idempotency } from './http/idempotency';
@@ -10,6 +10,8 @@ import { requestSpan } from './http/tracing';
 import { webRoutes } from './http/web';
 import { Metrics } from './metrics';
 import { healthRoutes } from './routes/health';
+import { inboxRoutes } from './routes/inbox';
+import { usageRoutes } from './routes/usage';
 import { capabilityRoutes } from './routes/capabilities';
 import { controlsRoutes } from './routes/controls';
 import { projectRoutes } from './routes/projects';
@@ -39,6 +41,8 @@ export interface AppDeps {
   queue?: JobQueue | null;
   commandTimeoutMs: number;
   defaultCwd: string | undefined;
+  /** USD per million tokens by model, for usage costs (CM_PRICES). */
+  prices?: PriceTable;
   /** Default-scope writes answer 423 (CM_LOCK_DEFAULTS). */
   lockDefaults: boolean;
   heartbeatStaleMs: number;
@@ -73,6 +77,8 @@ function buildApi(deps: AppDeps): { routes: RouteSpec[]; metrics: Metrics } {
     ...jobRoutes(deps),
     ...extensionRoutes(deps),
     ...requestRoutes(deps),
+    ...inboxRoutes(deps),
+    ...usageRoutes({ pool: deps.pool, prices: deps.prices ?? {} }),
     ...streamRoutes(deps.hub, {
       pingMs: 15_000,
       maxBufferedBytes: deps.streamMaxBufferedBytes ?? 4 * 1024 * 1024,

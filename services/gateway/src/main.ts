@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     commandTimeoutMs: config.commandTimeoutMs,
     defaultCwd: config.defaultCwd,
     lockDefaults: config.lockDefaults,
+    prices: config.prices,
     heartbeatStaleMs: config.heartbeatStaleMs,
     webRoot: path.resolve(__dirname, '../../../web/dist'),
   });

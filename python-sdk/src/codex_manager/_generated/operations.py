@@ -95,6 +95,18 @@ OPERATIONS: dict[str, Operation] = {
         method="POST",
         path="/api/extensions/reload",
     ),
+    "inbox.dismiss": Operation(
+        id="inbox.dismiss",
+        method="POST",
+        path="/api/inbox/{id}/dismiss",
+        path_params=("id",),
+    ),
+    "inbox.list": Operation(
+        id="inbox.list",
+        method="GET",
+        path="/api/inbox",
+        query_params=("kind", "sessionId", "projectId", "limit", "cursor",),
+    ),
     "jobs.cancel": Operation(
         id="jobs.cancel",
         method="POST",
@@ -522,5 +534,11 @@ OPERATIONS: dict[str, Operation] = {
         path="/api/sessions/{id}/tool-input",
         path_params=("id",),
         query_params=("status",),
+    ),
+    "usage.get": Operation(
+        id="usage.get",
+        method="GET",
+        path="/api/usage",
+        query_params=("groupBy", "sessionId", "projectId", "from", "to", "limit",),
     ),
 }

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .._support import SyncCaller
     from ..stream import EventStream
 
-__all__ = ["API", "AccountAPI", "ApprovalsAPI", "ControlsAPI", "ExtensionsAPI", "JobsAPI", "McpAPI", "ProjectsAPI", "RuntimeAPI", "SessionsAPI", "SettingsAPI", "SkillsAPI", "StreamAPI", "SystemAPI", "ToolCallsAPI", "ToolInputAPI"]
+__all__ = ["API", "AccountAPI", "ApprovalsAPI", "ControlsAPI", "ExtensionsAPI", "InboxAPI", "JobsAPI", "McpAPI", "ProjectsAPI", "RuntimeAPI", "SessionsAPI", "SettingsAPI", "SkillsAPI", "StreamAPI", "SystemAPI", "ToolCallsAPI", "ToolInputAPI", "UsageAPI"]
 
 
 class AccountAPI:
@@ -370,6 +370,67 @@ class ExtensionsAPI:
             timeout=timeout,
         )
         return cast("ExtensionsReloadResult", result)
+
+
+class InboxAPI:
+    """Operations `inbox.*`."""
+
+    def __init__(self, client: SyncCaller) -> None:
+        self._client = client
+
+    def dismiss(
+        self,
+        inbox_id: str,
+        *,
+        idempotency_key: str | None = None,
+        timeout: float | None = None,
+    ) -> InboxDismissResult:
+        """Dismiss a failed turn, a long turn or a failed job (requests leave when answered).
+
+        `POST /api/inbox/{id}/dismiss` (operation `inbox.dismiss`).
+        """
+        result = self._client._call(
+            OPERATIONS["inbox.dismiss"],
+            path={"id": inbox_id},
+            query={},
+            body=NO_BODY,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+        )
+        return cast("InboxDismissResult", result)
+
+    def list(
+        self,
+        *,
+        kind: str | Sequence[str] | None = None,
+        session_id: str | Sequence[str] | None = None,
+        project_id: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        cursor: str | Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> InboxListResult:
+        """Open items that need a person, newest first, with counts by kind.
+
+        Args:
+            kind: comma-separated: approval, question, toolCall, failedTurn, longTurn, failedJob
+
+        `GET /api/inbox` (operation `inbox.list`).
+        """
+        result = self._client._call(
+            OPERATIONS["inbox.list"],
+            path={},
+            query={
+                "kind": kind,
+                "sessionId": session_id,
+                "projectId": project_id,
+                "limit": limit,
+                "cursor": cursor,
+            },
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("InboxListResult", result)
 
 
 class JobsAPI:
@@ -2094,6 +2155,49 @@ class ToolInputAPI:
         return cast("ToolInputListResult", result)
 
 
+class UsageAPI:
+    """Operations `usage.*`."""
+
+    def __init__(self, client: SyncCaller) -> None:
+        self._client = client
+
+    def get(
+        self,
+        *,
+        group_by: Literal["turn", "session", "project", "day"] | None = None,
+        session_id: str | Sequence[str] | None = None,
+        project_id: str | Sequence[str] | None = None,
+        from_: str | Sequence[str] | None = None,
+        to: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> UsageGetResult:
+        """Token usage and cost by turn, session, project or day, and the rate-limit windows.
+
+        Args:
+            from_: ISO date or time, inclusive
+            to: ISO date or time, exclusive
+
+        `GET /api/usage` (operation `usage.get`).
+        """
+        result = self._client._call(
+            OPERATIONS["usage.get"],
+            path={},
+            query={
+                "groupBy": group_by,
+                "sessionId": session_id,
+                "projectId": project_id,
+                "from": from_,
+                "to": to,
+                "limit": limit,
+            },
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("UsageGetResult", result)
+
+
 class API:
     """Every route group of the API, as attributes."""
 
@@ -2101,6 +2205,7 @@ class API:
     approvals: ApprovalsAPI
     controls: ControlsAPI
     extensions: ExtensionsAPI
+    inbox: InboxAPI
     jobs: JobsAPI
     mcp: McpAPI
     projects: ProjectsAPI
@@ -2112,12 +2217,14 @@ class API:
     system: SystemAPI
     tool_calls: ToolCallsAPI
     tool_input: ToolInputAPI
+    usage: UsageAPI
 
     def _init_groups(self, client: SyncCaller) -> None:
         self.account = AccountAPI(client)
         self.approvals = ApprovalsAPI(client)
         self.controls = ControlsAPI(client)
         self.extensions = ExtensionsAPI(client)
+        self.inbox = InboxAPI(client)
         self.jobs = JobsAPI(client)
         self.mcp = McpAPI(client)
         self.projects = ProjectsAPI(client)
@@ -2129,3 +2236,4 @@ class API:
         self.system = SystemAPI(client)
         self.tool_calls = ToolCallsAPI(client)
         self.tool_input = ToolInputAPI(client)
+        self.usage = UsageAPI(client)

@@ -28,6 +28,7 @@ __all__ = [
     "ControlsSetDefaultResult",
     "ControlsSetSessionControls",
     "ControlsSetSessionResult",
+    "Count",
     "Default",
     "DynamicTool",
     "Edit",
@@ -39,6 +40,9 @@ __all__ = [
     "ExtensionsListResult",
     "ExtensionsReloadResult",
     "Host",
+    "InboxDismissResult",
+    "InboxListResult",
+    "Item",
     "Job",
     "JobsCancelResult",
     "JobsEnqueueResult",
@@ -124,8 +128,11 @@ __all__ = [
     "ToolInputDecideResult",
     "ToolInputGetResult",
     "ToolInputListResult",
+    "Total",
     "Transcript",
     "Turn",
+    "UsageGetResult",
+    "UsageGetResultRow",
     "Value",
 ]
 
@@ -224,6 +231,11 @@ class ControlsSetSessionResult(TypedDict):
     changes: list[Change]
 
 
+class Count(TypedDict):
+    total: int
+    byKind: dict[str, int]
+
+
 class Default(TypedDict):
     model: NotRequired[str]
     approvalPolicy: NotRequired[Literal["untrusted", "on-request", "never"]]
@@ -297,6 +309,40 @@ class ExtensionsReloadResult(TypedDict):
 
 class Host(TypedDict):
     up: bool
+
+
+class InboxDismissResult(TypedDict):
+    id: str
+    dismissed: Literal[True]
+    alreadyDismissed: bool
+
+
+class InboxListResult(TypedDict):
+    items: list[Item]
+    nextCursor: str | None
+    counts: Count
+
+
+class Item(TypedDict):
+    id: str
+    """request:<id>, turn:<session>:<turn> or job:<id>"""
+    kind: Literal["approval", "question", "toolCall", "failedTurn", "longTurn", "failedJob"]
+    seq: int
+    """the event that put the item in the inbox"""
+    createdAt: str
+    sessionId: str | None
+    sessionTitle: str | None
+    projectId: str | None
+    turnId: str | None
+    title: str
+    """one line: the command, the files, the question, the error"""
+    requestId: str | None
+    """approval, question, toolCall: act through the request routes"""
+    jobId: str | None
+    """failedJob: retry through the job routes"""
+    detail: dict[str, Any]
+    """what to look at before acting, by kind"""
+    actions: list[Literal["decide", "answer", "respond", "retry", "dismiss"]]
 
 
 class Job(TypedDict):
@@ -969,6 +1015,16 @@ class ToolInputListResult(TypedDict):
     requests: list[Request]
 
 
+class Total(TypedDict):
+    turns: int
+    inputTokens: float
+    cachedInputTokens: float
+    outputTokens: float
+    reasoningOutputTokens: float
+    totalTokens: float
+    cost: float | None
+
+
 class Transcript(TypedDict):
     complete: bool
     error: NotRequired[Error]
@@ -986,6 +1042,30 @@ class Turn(TypedDict):
     durationMs: float | None
     startedAt: str
     completedAt: str | None
+
+
+class UsageGetResult(TypedDict):
+    groupBy: Literal["turn", "session", "project", "day"]
+    rows: list[UsageGetResultRow]
+    totals: Total
+    currency: Literal["USD"]
+    prices: dict[str, dict[str, float]]
+    rateLimits: dict[str, Any] | None
+
+
+class UsageGetResultRow(TypedDict):
+    key: str
+    """turn id, session id, project id ("" for none) or day YYYY-MM-DD"""
+    label: str | None
+    """session title or project name"""
+    turns: int
+    inputTokens: float
+    cachedInputTokens: float
+    outputTokens: float
+    reasoningOutputTokens: float
+    totalTokens: float
+    cost: float | None
+    """USD; null when a model of the group has no price (CM_PRICES)"""
 
 
 class Value(TypedDict):

@@ -1,0 +1,96 @@
+import {
+  CursorExpiredError,
+  EVENTS_CHANNEL,
+  EventLog,
+  INBOX_CAUSE_TYPES,
+  applyInboxCause,
+  withTransaction,
+  type Logger,
+  type Notifier,
+  type Pool,
+} from '@codex-manager/core';
+
+const BATCH = 1000;
+/** A missed NOTIFY (a dropped listener connection) still catches up within this. */
+const SAFETY_POLL_MS = 5000;
+
+/**
+ * Maintains the inbox from the event log. Each batch is applied in one transaction together with
+ * the cursor (`inbox_cursor`, locked FOR UPDATE), so every cause is applied exactly once even with
+ * several extension-hosts or a crash between two batches; `inbox.*` events commit with it.
+ */
+export class InboxProjector {
+  #running = false;
+  #looping: Promise<void> | null = null;
+  #again = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly notifier: Notifier,
+    private readonly opts: { longTurnMs: number; log: Logger },
+  ) {}
+
+  async start(): Promise<void> {
+    this.#running = true;
+    this.notifier.on(EVENTS_CHANNEL, this.wake);
+    this.notifier.on('reconnect', this.wake);
+    await this.notifier.listen(EVENTS_CHANNEL);
+    this.#timer = setInterval(this.wake, SAFETY_POLL_MS);
+    this.#timer.unref();
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    clearInterval(this.#timer);
+    this.notifier.off(EVENTS_CHANNEL, this.wake);
+    this.notifier.off('reconnect', this.wake);
+    await this.#looping;
+  }
+
+  wake = (): void => {
+    if (!this.#running) return;
+    if (this.#looping) {
+      this.#again = true;
+      return;
+    }
+    this.#looping = this.#loop()
+      .catch((e: Error) => this.opts.log.error({ err: e.message }, 'inbox projection failed; retrying'))
+      .finally(() => {
+        this.#looping = null;
+        if (this.#again) {
+          this.#again = false;
+          this.wake();
+        }
+      });
+  };
+
+  async #loop(): Promise<void> {
+    while (this.#running && (await this.#batch()) === BATCH);
+  }
+
+  /** One batch after the cursor; returns how many events it read. */
+  async #batch(): Promise<number> {
+    return withTransaction(this.pool, async (tx) => {
+      const { rows } = await tx.query<{ seq: string }>('SELECT seq FROM inbox_cursor FOR UPDATE');
+      const cursor = Number(rows[0]?.seq ?? 0);
+      let read;
+      try {
+        read = await new EventLog(tx).read(cursor, { limit: BATCH });
+      } catch (e) {
+        if (!(e instanceof CursorExpiredError)) throw e;
+        // Only deltas are compacted, and they never change the inbox: skip to the retained log.
+        this.opts.log.warn({ cursor, compactedBelow: e.compactedBelow }, 'inbox cursor behind retention');
+        await tx.query('UPDATE inbox_cursor SET seq = $1', [e.compactedBelow]);
+        return BATCH;
+      }
+      for (const event of read.events) {
+        if (INBOX_CAUSE_TYPES.has(event.type))
+          await applyInboxCause(tx, event, { longTurnMs: this.opts.longTurnMs, source: 'extension-host' });
+      }
+      if (read.lastSeq !== cursor) await tx.query('UPDATE inbox_cursor SET seq = $1', [read.lastSeq]);
+      return read.events.length;
+    });
+  }
+}
