@@ -208,7 +208,7 @@ export type InboxAction = 'decide' | 'answer' | 'respond' | 'retry' | 'dismiss';
 
 export interface InboxChange {
   path: string;
-  kind: string;
+  kind: string | { type: string; [key: string]: unknown };
   diff: string;
 }
 

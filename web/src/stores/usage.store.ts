@@ -11,6 +11,9 @@ export const CHART_DAYS = 30;
 /** Events after which the numbers have changed: a turn used tokens, or ended. */
 const CHANGES = new Set(['runtime.thread.tokenUsage.updated', 'runtime.turn.completed']);
 
+const dayAfter = (day: string) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
 /**
  * Token use and cost (`GET /api/usage`): the table for the chosen grouping and, always, the last
  * days for the chart. While a page watches (`watch()` returns its unwatch), it re-reads shortly
@@ -32,7 +35,8 @@ export const useUsageStore = defineStore('usage', () => {
   async function load(): Promise<void> {
     const gen = ++generation;
     loading.value = true;
-    const range = { from: from.value || undefined, to: to.value || undefined };
+    // The route's `to` is exclusive; the page's "to" date is the last day shown.
+    const range = { from: from.value || undefined, to: to.value ? dayAfter(to.value) : undefined };
     try {
       const table = deps().inbox.usage({ groupBy: groupBy.value, ...range });
       const chart =

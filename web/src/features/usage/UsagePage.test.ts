@@ -55,12 +55,12 @@ async function mountPage(): Promise<VueWrapper> {
     if (g === 'session')
       return report('session', [row('s1', 5000, { label: 'Fix the build', cost: null }), row('s2', 400)]);
     return report('day', days, {
+      // The newest snapshot as the runtime sent it, with when it was seen.
       rateLimits: {
-        rateLimits: {
-          primary: { usedPercent: 42, windowDurationMins: 300, resetsAt: 1767225600 },
-          secondary: { usedPercent: 7, windowDurationMins: 10080, resetsAt: null },
-          planType: 'pro',
-        },
+        limitId: 'codex',
+        primary: { usedPercent: 42, windowDurationMins: 300, resetsAt: 1767225600 },
+        secondary: { usedPercent: 7, windowDurationMins: 10080, resetsAt: null },
+        planType: 'pro',
         observedAt: new Date().toISOString(),
       },
     });
@@ -137,6 +137,15 @@ describe('the usage page', () => {
     expect(first.findAll('td').at(-1)!.text()).toBe('—');
     expect(w.find('[data-testid="usage-totals"]').findAll('td').at(-1)!.text()).toBe('—');
     expect(w.findAll('[data-testid="usage-bar"]')).toHaveLength(3);
+  });
+
+  it('reads a range of days, the last one included', async () => {
+    const w = await mountPage();
+    await w.find('#usage-from').setValue('2026-01-01');
+    await w.find('#usage-to').setValue('2026-01-03');
+    await w.find('#usage-to').trigger('change');
+    await flush();
+    expect(world.calls.at(-1)!.url).toBe('/api/usage?groupBy=day&from=2026-01-01&to=2026-01-04');
   });
 
   it('re-reads once after a burst of token-usage events while shown', async () => {
