@@ -150,6 +150,16 @@ describe('the inbox page', () => {
     expect(world.calls.filter((c) => c.method === 'POST')).toEqual([]);
   });
 
+  it('leaves keys pressed with focus outside the page alone', async () => {
+    const w = await mountPage([approval]);
+    const outside = document.createElement('button');
+    document.body.appendChild(outside);
+    await press('a', outside);
+    outside.remove();
+    expect(world.calls.filter((c) => c.method === 'POST')).toEqual([]);
+    expect(w.findAll('[data-testid="inbox-item"]')).toHaveLength(1);
+  });
+
   it('answers a question in place', async () => {
     const w = await mountPage([question]);
     world.routes.set('POST /api/tool-input/q1/decision', { status: 'resolved', request: {} });
