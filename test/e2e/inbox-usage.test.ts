@@ -13,7 +13,9 @@ const PRICES = { 'mock-model': { input: 2, cachedInput: 0.5, output: 8 } };
 let stack: Stack;
 let stream: SseClient;
 beforeAll(async () => {
-  stack = await startStack('inbox_usage', { env: { CM_PRICES: JSON.stringify(PRICES) } });
+  stack = await startStack('inbox_usage', {
+    env: { CM_PRICES: JSON.stringify(PRICES), CM_INBOX_TOOL_CALL_GRACE_MS: '1500' },
+  });
   stream = new SseClient(`${stack.url}/api/stream?after=0`);
 });
 afterAll(async () => {
@@ -157,6 +159,41 @@ describe('inbox', () => {
     await waitEvent(removed(question.id), 'the question to leave once its turn is interrupted');
   });
 
+  it('a tool call nobody serves enters after the grace period, and leaves when answered', async () => {
+    const tool = {
+      name: 'lookup_ticket',
+      description: 'Looks a ticket up by id',
+      inputSchema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+    };
+    const id = await session({ dynamicTools: [tool] });
+    const turnId = await send(id, 'scn:dyn');
+    const created = await waitEvent(
+      (c) => c.events.find((x) => x.type === 'request.created' && x.turnId === turnId),
+      'request.created',
+    );
+    const e = await waitEvent(
+      added((i) => i.kind === 'toolCall' && i.sessionId === id),
+      'tool call item',
+    );
+    const item = (e.data as { item: Item }).item;
+    // Not before the grace period: the item comes well after the request.
+    expect(e.seq).toBeGreaterThan(created.seq);
+    expect(item).toMatchObject({
+      title: 'Tool call: lookup_ticket',
+      requestId: created.data.requestId,
+      detail: { tool: 'lookup_ticket', arguments: { id: 'T-42' } },
+      actions: ['respond'],
+    });
+    const res = await stack.api('POST', `/api/tool-calls/${item.requestId}/response`, {
+      contentItems: [{ type: 'inputText', text: 'ticket T-42 is OPEN' }],
+      success: true,
+    });
+    expect(res.status).toBe(200);
+    expect((await waitEvent(removed(item.id), 'tool call leaves')).data).toMatchObject({
+      reason: 'resolved',
+    });
+  });
+
   it('a failed job enters once it has no attempts left, and leaves when retried', async () => {
     const res = await stack.api<{ job: { id: string } }>('POST', '/api/jobs', {
       type: 'instruction',
@@ -190,6 +227,12 @@ describe('inbox', () => {
       expect(second.items[0]!.id).toBe(all.items[1]!.id);
     }
     expect(first.counts.total).toBe(all.counts.total);
+  });
+
+  it('is in the metrics, with the projector lag', async () => {
+    const text = await (await fetch(`${stack.url}/api/metrics`)).text();
+    expect(text).toMatch(/cm_inbox_items\{kind="failedJob"\} \d+/);
+    expect(text).toMatch(/cm_event_log_lag\{consumer="inbox"\} \d+/);
   });
 });
 

@@ -65,6 +65,7 @@ const schema = z.object({
   extensionTrust: z.enum(['disabled', 'warn', 'enforced']),
   extensionTimeoutMs: int(10, 600_000),
   inboxLongTurnMs: int(1000, 86_400_000),
+  inboxToolCallGraceMs: int(0, 3_600_000),
   prices: z
     .string()
     .optional()
@@ -359,6 +360,14 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     env: 'CM_INBOX_LONG_TURN_MS',
     description: 'A completed turn that ran longer than this lands in the inbox as a `longTurn` item.',
     default: '600000',
+  },
+  {
+    key: 'inboxToolCallGraceMs',
+    flag: 'inbox-tool-call-grace-ms',
+    env: 'CM_INBOX_TOOL_CALL_GRACE_MS',
+    description:
+      'A dynamic tool call nobody has answered after this long lands in the inbox (a program serving it answers sooner).',
+    default: '10000',
   },
   {
     key: 'prices',

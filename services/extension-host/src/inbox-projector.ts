@@ -3,6 +3,7 @@ import {
   EVENTS_CHANNEL,
   EventLog,
   INBOX_CAUSE_TYPES,
+  addUnservedToolCalls,
   applyInboxCause,
   withTransaction,
   type Logger,
@@ -11,8 +12,8 @@ import {
 } from '@codex-manager/core';
 
 const BATCH = 1000;
-/** A missed NOTIFY (a dropped listener connection) still catches up within this. */
-const SAFETY_POLL_MS = 5000;
+/** A missed NOTIFY still catches up within this; it is also how often unserved tool calls are looked for. */
+const SAFETY_POLL_MS = 2000;
 
 /**
  * Maintains the inbox from the event log. Each batch is applied in one transaction together with
@@ -28,7 +29,7 @@ export class InboxProjector {
   constructor(
     private readonly pool: Pool,
     private readonly notifier: Notifier,
-    private readonly opts: { longTurnMs: number; log: Logger },
+    private readonly opts: { longTurnMs: number; toolCallGraceMs: number; log: Logger },
   ) {}
 
   async start(): Promise<void> {
@@ -66,8 +67,23 @@ export class InboxProjector {
       });
   };
 
+  #lastSweep = 0;
+
   async #loop(): Promise<void> {
     while (this.#running && (await this.#batch()) === BATCH);
+    // Unserved tool calls are found by age, not by an event: look at most once a second.
+    if (this.#running && Date.now() - this.#lastSweep >= 1000) {
+      this.#lastSweep = Date.now();
+      await withTransaction(this.pool, (tx) => addUnservedToolCalls(tx, this.#causeOptions));
+    }
+  }
+
+  get #causeOptions() {
+    return {
+      longTurnMs: this.opts.longTurnMs,
+      toolCallGraceMs: this.opts.toolCallGraceMs,
+      source: 'extension-host',
+    };
   }
 
   /** One batch after the cursor; returns how many events it read. */
@@ -86,8 +102,7 @@ export class InboxProjector {
         return BATCH;
       }
       for (const event of read.events) {
-        if (INBOX_CAUSE_TYPES.has(event.type))
-          await applyInboxCause(tx, event, { longTurnMs: this.opts.longTurnMs, source: 'extension-host' });
+        if (INBOX_CAUSE_TYPES.has(event.type)) await applyInboxCause(tx, event, this.#causeOptions);
       }
       if (read.lastSeq !== cursor) await tx.query('UPDATE inbox_cursor SET seq = $1', [read.lastSeq]);
       return read.events.length;

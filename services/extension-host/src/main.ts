@@ -60,7 +60,11 @@ async function main(): Promise<void> {
   const summary = await host.start();
   await dispatcher.start();
   releasers.add('dispatcher', () => dispatcher.stop());
-  const inbox = new InboxProjector(pool, notifier, { longTurnMs: config.inboxLongTurnMs, log });
+  const inbox = new InboxProjector(pool, notifier, {
+    longTurnMs: config.inboxLongTurnMs,
+    toolCallGraceMs: config.inboxToolCallGraceMs,
+    log,
+  });
   await inbox.start();
   releasers.add('inbox', () => inbox.stop());
   const reloads = new ReloadWorker(pool, notifier, events, host, log);

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Pool } from '@codex-manager/core';
+import { INBOX_KINDS, type Pool } from '@codex-manager/core';
 import { route, type RouteSpec } from './http/route';
 
 /**
@@ -65,13 +65,19 @@ export class Metrics {
       labelNames: ['type', 'status'],
       registers: [this.registry],
     });
+    const inbox = new Gauge({
+      name: 'cm_inbox_items',
+      help: 'Open inbox items (things waiting for a person), by kind',
+      labelNames: ['kind'],
+      registers: [this.registry],
+    });
     const clients = new Gauge({
       name: 'cm_stream_clients',
       help: 'Connected stream clients of this gateway',
       registers: [this.registry],
     });
     this.#collect = async () => {
-      const [t, s, h, p, j, c] = await Promise.all([
+      const [t, s, h, p, j, c, i, ic] = await Promise.all([
         pool.query<{ status: string; n: number }>(
           'SELECT status, count(*)::int AS n FROM turns GROUP BY status',
         ),
@@ -87,6 +93,10 @@ export class Metrics {
           'SELECT type, status, count(*)::int AS n FROM jobs GROUP BY type, status',
         ),
         pool.query<{ name: string; seq: number }>('SELECT name, seq FROM extension_cursors'),
+        pool.query<{ kind: string; n: number }>(
+          'SELECT kind, count(*)::int AS n FROM inbox_items GROUP BY kind',
+        ),
+        pool.query<{ seq: string }>('SELECT seq FROM inbox_cursor'),
       ]);
       turns.reset();
       for (const r of t.rows) turns.set({ status: r.status }, r.n);
@@ -102,6 +112,10 @@ export class Metrics {
       for (const kind of ['commandApproval', 'fileChangeApproval', 'userInput', 'toolCall'])
         pending.set({ kind }, 0);
       for (const r of p.rows) pending.set({ kind: r.kind }, r.n);
+      inbox.reset();
+      for (const kind of INBOX_KINDS) inbox.set({ kind }, 0);
+      for (const r of i.rows) inbox.set({ kind: r.kind }, r.n);
+      lag.set({ consumer: 'inbox' }, Math.max(0, dbHead - Number(ic.rows[0]?.seq ?? 0)));
       jobs.reset();
       for (const r of j.rows) jobs.set({ type: r.type, status: r.status }, r.n);
       clients.set(this.streamClients());

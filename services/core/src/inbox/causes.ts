@@ -13,6 +13,11 @@ import { addInboxItem, removeInboxItems } from './store';
 export interface InboxCauseOptions {
   /** Completed turns that ran longer than this become `longTurn` items. */
   longTurnMs: number;
+  /**
+   * A dynamic tool call is usually served by a program (a remote skill) within moments; it needs a
+   * person only once it has waited this long. Added by `addUnservedToolCalls`, not by its event.
+   */
+  toolCallGraceMs: number;
   /** The service recording the `inbox.*` events. */
   source: string;
 }
@@ -104,7 +109,37 @@ async function requestCreated(db: Queryable, e: EventEnvelope, requestId: string
   // Already answered (a policy, an extension, a fast client) by the time we read it: nothing to do.
   if (!r || r.status !== 'pending') return;
   const kind = REQUEST_KIND[r.kind];
-  if (!kind) return;
+  if (!kind || kind === 'toolCall') return;
+  await addRequestItem(db, r, e.seq, e.ts, opts);
+}
+
+/**
+ * Tool calls still pending after the grace period become `toolCall` items. Each row is locked
+ * (FOR SHARE) while its item is added, so a decision or an expiry waits for this transaction and its
+ * `request.*` event comes after the item: the item can never outlive its request.
+ */
+export async function addUnservedToolCalls(db: Queryable, opts: InboxCauseOptions): Promise<number> {
+  const { rows } = await db.query<RequestRow & { seq: string; ts: Date }>(
+    `SELECT r.*, e.seq, e.ts FROM server_requests r
+     JOIN events e ON e.type = 'request.created' AND e.thread_id = r.session_id AND e.data->>'requestId' = r.id::text
+     WHERE r.kind = 'toolCall' AND r.status = 'pending' AND r.created_at < now() - make_interval(secs => $1::float8 / 1000)
+       AND NOT EXISTS (SELECT 1 FROM inbox_items i WHERE i.id = 'request:' || r.id::text)
+     ORDER BY e.seq LIMIT 100
+     FOR SHARE OF r SKIP LOCKED`,
+    [opts.toolCallGraceMs],
+  );
+  for (const r of rows) await addRequestItem(db, r, Number(r.seq), r.ts.toISOString(), opts);
+  return rows.length;
+}
+
+async function addRequestItem(
+  db: Queryable,
+  r: RequestRow,
+  seq: number,
+  ts: string,
+  opts: InboxCauseOptions,
+) {
+  const kind = REQUEST_KIND[r.kind]!;
   const p = r.params as Record<string, unknown>;
   let title: string;
   let detail: Record<string, unknown>;
@@ -139,8 +174,8 @@ async function requestCreated(db: Queryable, e: EventEnvelope, requestId: string
     {
       id: `request:${r.id}`,
       kind,
-      seq: e.seq,
-      created_at: e.ts,
+      seq,
+      created_at: ts,
       session_id: r.session_id,
       turn_id: r.turn_id,
       request_id: r.id,
