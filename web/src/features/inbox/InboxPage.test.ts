@@ -170,6 +170,49 @@ describe('the inbox page', () => {
     expect(w.find('[data-testid="inbox-empty"]').exists()).toBe(true);
   });
 
+  it('answers an unserved tool call as the tool, and dismisses a failed turn with its button', async () => {
+    const tool = inboxItem({
+      id: 'request:tc1',
+      kind: 'toolCall',
+      seq: 40,
+      requestId: 'tc1',
+      title: 'Tool call: lookup_ticket',
+      detail: { tool: 'lookup_ticket', arguments: { id: 'T-42' } },
+      actions: ['respond'],
+    });
+    const failed = inboxItem({
+      id: 'turn:s1:t9',
+      kind: 'failedTurn',
+      seq: 5,
+      requestId: null,
+      turnId: 't9',
+      title: 'Turn failed: model error',
+      detail: { error: { message: 'stream disconnected' } },
+      actions: ['dismiss'],
+    });
+    const w = await mountPage([tool, failed]);
+    world.routes.set('POST /api/tool-calls/tc1/response', { status: 'resolved', request: {} });
+    world.routes.set('POST /api/inbox/turn%3As1%3At9/dismiss', { id: failed.id, dismissed: true });
+    const items = w.findAll('[data-testid="inbox-item"]');
+    expect(items[0]!.text()).toContain('"id": "T-42"');
+    expect(items[1]!.text()).toContain('stream disconnected');
+    expect(items[1]!.find('a').attributes('href')).toBe('/chats/s1#turn-t9');
+    await items[0]!.find('textarea').setValue('ticket T-42 is open');
+    await items[0]!.find('form').trigger('submit');
+    await flush();
+    expect(world.calls.at(-1)).toMatchObject({
+      url: '/api/tool-calls/tc1/response',
+      body: { contentItems: [{ type: 'inputText', text: 'ticket T-42 is open' }], success: true },
+    });
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Dismiss')!
+      .trigger('click');
+    await flush();
+    expect(world.calls.at(-1)!.url).toBe('/api/inbox/turn%3As1%3At9/dismiss');
+    expect(w.find('[data-testid="inbox-empty"]').exists()).toBe(true);
+  });
+
   it('shows an item added from the stream and drops one removed elsewhere, with the counts', async () => {
     const w = await mountPage([approval]);
     const store = useInboxStore();
