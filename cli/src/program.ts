@@ -4,6 +4,7 @@ import { registerApiCommands } from './commands/api';
 import { chatCommand } from './commands/chat';
 import { completionCommand } from './commands/completion';
 import { doctorCommand } from './commands/doctor';
+import { INBOX_OPERATIONS, inboxCommand } from './commands/inbox';
 import { profileCommand } from './commands/profile';
 import { rawCommand } from './commands/raw';
 import { STREAM_OPERATION, streamCommand } from './commands/stream';
@@ -55,12 +56,22 @@ export function createProgram(deps: CliDeps): Program {
 
   program.commandsGroup('Commands:');
   const stream = streamCommand(deps);
-  for (const c of [chatCommand(deps), stream, rawCommand(deps), doctorCommand(deps), profileCommand(deps)])
+  const inbox = inboxCommand(deps);
+  for (const c of [
+    chatCommand(deps),
+    inbox,
+    stream,
+    rawCommand(deps),
+    doctorCommand(deps),
+    profileCommand(deps),
+  ])
     program.addCommand(c);
   program.addCommand(completionCommand(deps, () => program));
 
   program.commandsGroup('API (one command per route; `cmgr <group> --help` lists them):');
   const special = new Map<string, Command>([[STREAM_OPERATION, stream]]);
+  // The inbox routes are served by `cmgr inbox` (once the server has them).
+  for (const id of INBOX_OPERATIONS) if (deps.operations.some((o) => o.id === id)) special.set(id, inbox);
   const api = registerApiCommands(program, deps, new Set(special.keys()));
   inherit(program);
   return { program, api, special };

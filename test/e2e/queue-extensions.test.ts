@@ -298,7 +298,7 @@ describe('extensions', () => {
         .filter((e) => e.state === 'active')
         .map((e) => e.name)
         .sort(),
-    ).toEqual(['auto-title', 'example-failure-note', 'suggest-request', 'supervisor']);
+    ).toEqual(['auto-title', 'example-failure-note', 'suggest-request', 'supervisor', 'webhooks']);
     expect(new Set(inv.body.extensions.map((e) => e.origin))).toEqual(new Set(['bundled']));
     const reload = await stack.api<{ reload: { id: string; status: string } }>(
       'POST',

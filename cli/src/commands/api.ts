@@ -26,6 +26,8 @@ const GROUP_DESCRIPTIONS: Record<string, string> = {
   skills: 'Skills: list, enable or disable',
   config: 'Runtime configuration',
   models: 'Models the runtime offers',
+  webhooks: 'Webhook deliveries of the bundled webhooks extension (an audit of every attempt)',
+  usage: 'Tokens and cost per turn, session, project or day; the account rate limits',
 };
 
 const placeholder = (f: FlagSpec) =>

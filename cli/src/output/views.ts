@@ -1,6 +1,7 @@
 import { healthChecks, type Check, type HealthBody } from '../doctor/health-checks';
 import type { Style } from './style';
 import { cellText, renderTable } from './table';
+import { renderUsage } from './usage-view';
 
 /**
  * Human views of response bodies. Generic by shape (a list becomes a table, an object a key/value
@@ -17,6 +18,10 @@ const VIEWS: Record<string, View> = {
   'system.health': (body, ctx) => renderChecks(healthChecks(body as HealthBody), ctx.style),
   // A document, not a record: keep it as JSON (pipe it to a file or a viewer).
   'system.openapi': (body) => JSON.stringify(body, null, 2),
+  'usage.get': (body, ctx) =>
+    Array.isArray((body as { rows?: unknown }).rows)
+      ? renderUsage(body as Parameters<typeof renderUsage>[0], ctx.style, ctx.width)
+      : JSON.stringify(body, null, 2),
 };
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { loadDocument, operationsOf, type OpenApiDocument } from '../../src/api/openapi';
+import { INBOX_LIST_PARAMS, INBOX_OPERATIONS } from '../../src/commands/inbox';
 import { STREAM_PARAMS } from '../../src/commands/stream';
 import type { CliDeps } from '../../src/context';
 import { createProgram } from '../../src/program';
@@ -71,6 +72,20 @@ describe('route parity with docs/openapi.json', () => {
       expect(spec.flags.map((f) => `${f.where}.${f.field}`).sort()).toEqual(fields.sort());
       for (const f of spec.flags) expect(longs.has(`--${f.flag}`)).toBe(true);
       if (op.body) expect(longs.has('--body')).toBe(true);
+    }
+  });
+
+  it('serves the inbox routes by `cmgr inbox`, whose list covers every query parameter', () => {
+    const ops = operationsOf(doc);
+    const list = ops.find((o) => o.id === 'inbox.list');
+    for (const id of INBOX_OPERATIONS)
+      if (ops.some((o) => o.id === id)) expect(special.get(id)?.name()).toBe('inbox');
+    if (!list) return; // the server does not have the inbox yet
+    const inbox = find(program, ['inbox', 'list'])!;
+    const longs = new Set(inbox.options.map((o) => o.long));
+    for (const p of list.queryParams) {
+      expect(Object.keys(INBOX_LIST_PARAMS)).toContain(p.name);
+      expect(longs.has(INBOX_LIST_PARAMS[p.name]!)).toBe(true);
     }
   });
 

@@ -11,13 +11,16 @@
 """
 
 from ._version import __version__
+from ._inbox_core import INBOX_KINDS, InboxItem, InboxRemoval
 from .async_client import AsyncCodexManager
+from .async_inbox import AsyncInbox
 from .async_stream import AsyncEventStream
 from .client import CodexManager
 from .config import ClientConfig, ConfigError, InsecureProfileFileWarning, resolve_config, save_profile
 from .errors import *  # noqa: F403 - every exception class
 from .errors import __all__ as _errors
 from .events import Event, PendingRequest
+from .inbox import Inbox
 from .skill_session import AsyncSkillSession, SkillSession, ToolCall
 from .skills import Skills, Tool, ToolResult
 from .stream import EventStream
@@ -26,12 +29,17 @@ from .turns import TurnResult
 __all__ = [
     "AsyncCodexManager",
     "AsyncEventStream",
+    "AsyncInbox",
     "AsyncSkillSession",
     "ClientConfig",
     "CodexManager",
     "ConfigError",
     "Event",
     "EventStream",
+    "INBOX_KINDS",
+    "Inbox",
+    "InboxItem",
+    "InboxRemoval",
     "InsecureProfileFileWarning",
     "PendingRequest",
     "SkillSession",

@@ -11,6 +11,7 @@ from ._generated.async_api import API
 from ._http import _NO_BODY, Operation, RetryPolicy, fill_path, prepare
 from ._stream_core import READ_TIMEOUT, Cursor
 from .async_stream import AsyncEventStream
+from .async_inbox import AsyncInbox
 from .async_wait import AsyncWaiter
 from .client import DEFAULT_TIMEOUT, operation
 from .config import ClientConfig, resolve_config
@@ -49,6 +50,7 @@ class AsyncCodexManager(API):
         self._stream_read_timeout = stream_read_timeout
         self._init_groups(self)
         self.wait = AsyncWaiter(self)
+        self.inbox = AsyncInbox(self)
 
     async def _call(
         self,

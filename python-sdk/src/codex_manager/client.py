@@ -14,6 +14,7 @@ from ._stream_core import READ_TIMEOUT, Cursor
 from ._sync_transport import SyncTransport
 from .config import ClientConfig, resolve_config
 from .errors import UnknownOperationError
+from .inbox import Inbox
 from .stream import EventStream
 from .wait import Waiter
 
@@ -62,6 +63,8 @@ class CodexManager(API):
         self._stream_read_timeout = stream_read_timeout
         self._init_groups(self)
         self.wait = Waiter(self)
+        # The generated `inbox` group (list, dismiss) grows the item actions and handlers.
+        self.inbox = Inbox(self)
 
     def _call(
         self,

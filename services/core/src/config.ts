@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { webhookTargets } from './webhooks';
 
 /**
  * Configuration is resolved once per process into a validated `ResolvedConfig` and passed down.
@@ -64,6 +65,7 @@ const schema = z.object({
   bundledExtensions: bool,
   extensionTrust: z.enum(['disabled', 'warn', 'enforced']),
   extensionTimeoutMs: int(10, 600_000),
+  webhooks: webhookTargets.default([]),
   inboxLongTurnMs: int(1000, 86_400_000),
   inboxToolCallGraceMs: int(0, 3_600_000),
   prices: z
@@ -375,6 +377,13 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     env: 'CM_PRICES',
     description:
       'Price table for usage costs, USD per million tokens: `{"<model>": {"input": 1.25, "cachedInput": 0.125, "output": 10}}`. A model not in it has no cost.',
+  },
+  {
+    key: 'webhooks',
+    flag: 'webhooks',
+    env: 'CM_WEBHOOKS',
+    description:
+      'Webhook targets of the bundled `webhooks` extension, as JSON: `[{"name", "url", "secret", "kinds": ["approval", …]}]`; each new inbox item of a listed kind is POSTed there, signed with the secret (docs/webhooks.md).',
   },
 ];
 

@@ -33,4 +33,5 @@ export * from './requests';
 export * from './settings/store';
 export * from './settings/merge';
 export * from './transcript-rows';
+export * from './webhooks';
 export * from './inbox';

@@ -10,12 +10,16 @@ export type Handler = (event: EventEnvelope, ctx: HandlerContext) => unknown;
 /** What an extension module's default export receives to register its handlers. */
 export interface RegisterApi {
   on(event: string, handler: Handler): void;
+  /** Settings the host hands this extension from its configuration (bundled ones only; else `{}`). */
+  options: Record<string, unknown>;
 }
 
 export interface Candidate {
   dir: string;
   /** `bundled` or the configured root the folder was found in. */
   origin: string;
+  /** Per extension name: the `options` its register function receives (set on a root). */
+  options?: Record<string, Record<string, unknown>>;
 }
 
 export interface HandlerEntry {
@@ -47,7 +51,8 @@ export function discover(roots: Candidate[]): Candidate[] {
       .sort((a, b) => a.name.localeCompare(b.name))) {
       if (!entry.isDirectory()) continue;
       const dir = path.join(root.dir, entry.name);
-      if (fs.existsSync(path.join(dir, 'extension.json'))) out.push({ dir, origin: root.origin });
+      if (fs.existsSync(path.join(dir, 'extension.json')))
+        out.push({ dir, origin: root.origin, ...(root.options ? { options: root.options } : {}) });
     }
   }
   return out;
@@ -113,6 +118,7 @@ export async function loadExtension(c: Candidate, generation: number): Promise<L
     const handlers: HandlerEntry[] = [];
     const problems: string[] = [];
     await register({
+      options: c.options?.[manifest.name] ?? {},
       on(event, handle) {
         if (typeof handle !== 'function') problems.push(`handler for ${event} is not a function`);
         else if (!manifest.events.some((p) => p === event || matchesEvent(p, event)))

@@ -36,9 +36,14 @@ async function main(): Promise<void> {
   inventory.start();
   releasers.add('inventory', () => inventory.stop());
   const dispatcher = new Dispatcher(pool, notifier, events, log);
+  // What bundled extensions learn from the configuration. Webhook secrets and URLs stay in the
+  // queue-worker, which looks a target up by name when it delivers.
+  const bundledOptions = {
+    webhooks: { targets: config.webhooks.map((t) => ({ name: t.name, kinds: t.kinds })) },
+  };
   const host = new ExtensionHost({
     roots: [
-      ...(config.bundledExtensions ? [{ dir: BUNDLED, origin: 'bundled' }] : []),
+      ...(config.bundledExtensions ? [{ dir: BUNDLED, origin: 'bundled', options: bundledOptions }] : []),
       ...config.extensionRoots.map((dir) => ({ dir, origin: dir })),
     ],
     dispatcher,

@@ -23,6 +23,7 @@ import { requestRoutes } from './routes/requests';
 import { sessionRoutes } from './routes/sessions';
 import { settingsRoutes } from './routes/settings';
 import { transcriptRoutes } from './routes/transcript';
+import { webhookRoutes } from './routes/webhooks';
 import type { EventHub } from './stream/event-hub';
 import { streamRoutes } from './stream/sse';
 
@@ -77,6 +78,7 @@ function buildApi(deps: AppDeps): { routes: RouteSpec[]; metrics: Metrics } {
     ...jobRoutes(deps),
     ...extensionRoutes(deps),
     ...requestRoutes(deps),
+    ...webhookRoutes(deps),
     ...inboxRoutes(deps),
     ...usageRoutes({ pool: deps.pool, prices: deps.prices ?? {} }),
     ...streamRoutes(deps.hub, {

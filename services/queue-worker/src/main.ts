@@ -12,6 +12,7 @@ import { JobRunner } from './job-runner';
 import { jobActor } from './job-actor';
 import { instructionJob } from './jobs/instruction';
 import { suggestRequestJob } from './jobs/suggest-request';
+import { webhookDeliveryJob } from './jobs/webhook-delivery';
 import { Recovery } from './recovery';
 import { TurnWatcher } from './turn-watcher';
 import { WorkerSessions } from './worker-sessions';
@@ -71,7 +72,11 @@ async function main(): Promise<void> {
   const runner = new JobRunner({
     lifecycle,
     notifier,
-    handlers: { instruction: instructionJob(turns), 'suggest-request': suggestRequestJob(pool, turns) },
+    handlers: {
+      instruction: instructionJob(turns),
+      'suggest-request': suggestRequestJob(pool, turns),
+      'webhook-delivery': webhookDeliveryJob(pool, config.webhooks),
+    },
     actionsFor: (job) => new Actions(backends, { actor: jobActor(job), source: 'queue-worker' }),
     concurrency: config.queueConcurrency,
     log,

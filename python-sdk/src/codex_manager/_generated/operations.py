@@ -541,4 +541,10 @@ OPERATIONS: dict[str, Operation] = {
         path="/api/usage",
         query_params=("groupBy", "sessionId", "projectId", "from", "to", "limit",),
     ),
+    "webhooks.deliveries": Operation(
+        id="webhooks.deliveries",
+        method="GET",
+        path="/api/webhooks/deliveries",
+        query_params=("target", "status", "kind", "itemId", "limit", "cursor",),
+    ),
 }

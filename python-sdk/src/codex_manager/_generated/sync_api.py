@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .._support import SyncCaller
     from ..stream import EventStream
 
-__all__ = ["API", "AccountAPI", "ApprovalsAPI", "ControlsAPI", "ExtensionsAPI", "InboxAPI", "JobsAPI", "McpAPI", "ProjectsAPI", "RuntimeAPI", "SessionsAPI", "SettingsAPI", "SkillsAPI", "StreamAPI", "SystemAPI", "ToolCallsAPI", "ToolInputAPI", "UsageAPI"]
+__all__ = ["API", "AccountAPI", "ApprovalsAPI", "ControlsAPI", "ExtensionsAPI", "InboxAPI", "JobsAPI", "McpAPI", "ProjectsAPI", "RuntimeAPI", "SessionsAPI", "SettingsAPI", "SkillsAPI", "StreamAPI", "SystemAPI", "ToolCallsAPI", "ToolInputAPI", "UsageAPI", "WebhooksAPI"]
 
 
 class AccountAPI:
@@ -2198,6 +2198,47 @@ class UsageAPI:
         return cast("UsageGetResult", result)
 
 
+class WebhooksAPI:
+    """Operations `webhooks.*`."""
+
+    def __init__(self, client: SyncCaller) -> None:
+        self._client = client
+
+    def deliveries(
+        self,
+        *,
+        target: str | Sequence[str] | None = None,
+        status: Literal["pending", "retrying", "delivered", "failed"] | None = None,
+        kind: Literal["approval", "question", "toolCall", "failedTurn", "longTurn", "failedJob"] | None = None,
+        item_id: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        cursor: str | Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> WebhooksDeliveriesResult:
+        """Webhook deliveries, newest first, each with every attempt (status code or error, timing).
+
+        Filters: target, status, kind (of the inbox item), itemId. Secrets are never stored or returned; URLs come with user info and query values masked.
+
+        `GET /api/webhooks/deliveries` (operation `webhooks.deliveries`).
+        """
+        result = self._client._call(
+            OPERATIONS["webhooks.deliveries"],
+            path={},
+            query={
+                "target": target,
+                "status": status,
+                "kind": kind,
+                "itemId": item_id,
+                "limit": limit,
+                "cursor": cursor,
+            },
+            body=NO_BODY,
+            idempotency_key=None,
+            timeout=timeout,
+        )
+        return cast("WebhooksDeliveriesResult", result)
+
+
 class API:
     """Every route group of the API, as attributes."""
 
@@ -2218,6 +2259,7 @@ class API:
     tool_calls: ToolCallsAPI
     tool_input: ToolInputAPI
     usage: UsageAPI
+    webhooks: WebhooksAPI
 
     def _init_groups(self, client: SyncCaller) -> None:
         self.account = AccountAPI(client)
@@ -2237,3 +2279,4 @@ class API:
         self.tool_calls = ToolCallsAPI(client)
         self.tool_input = ToolInputAPI(client)
         self.usage = UsageAPI(client)
+        self.webhooks = WebhooksAPI(client)

@@ -19,6 +19,7 @@ __all__ = [
     "ApprovalsDecideResult",
     "ApprovalsGetResult",
     "ApprovalsListResult",
+    "Attempt",
     "Change",
     "ContentItem",
     "Control",
@@ -30,6 +31,7 @@ __all__ = [
     "ControlsSetSessionResult",
     "Count",
     "Default",
+    "Delivery",
     "DynamicTool",
     "Edit",
     "Effective",
@@ -134,6 +136,7 @@ __all__ = [
     "UsageGetResult",
     "UsageGetResultRow",
     "Value",
+    "WebhooksDeliveriesResult",
 ]
 
 
@@ -161,6 +164,15 @@ class ApprovalsGetResult(TypedDict):
 
 class ApprovalsListResult(TypedDict):
     requests: list[Request]
+
+
+class Attempt(TypedDict):
+    attempt: float
+    startedAt: str
+    durationMs: float
+    statusCode: float | None
+    """the HTTP status the target answered; null on a network error"""
+    error: str | None
 
 
 class Change(TypedDict):
@@ -241,6 +253,24 @@ class Default(TypedDict):
     approvalPolicy: NotRequired[Literal["untrusted", "on-request", "never"]]
     sandbox: NotRequired[Literal["read-only", "workspace-write", "danger-full-access"]]
     networkAccess: NotRequired[bool]
+
+
+class Delivery(TypedDict):
+    id: str
+    """the X-CM-Delivery header the target received (the same on every attempt)"""
+    jobId: str | None
+    target: str
+    url: str
+    """the target URL, user info and query values masked"""
+    event: str
+    eventSeq: float
+    itemId: str
+    itemKind: str
+    sessionId: str | None
+    status: Literal["pending", "retrying", "delivered", "failed"]
+    attempts: list[Attempt]
+    createdAt: str
+    deliveredAt: str | None
 
 
 class DynamicTool(TypedDict):
@@ -1073,3 +1103,8 @@ class Value(TypedDict):
     approvalPolicy: NotRequired[Literal["untrusted", "on-request", "never"]]
     sandbox: NotRequired[Literal["read-only", "workspace-write", "danger-full-access"]]
     networkAccess: NotRequired[bool]
+
+
+class WebhooksDeliveriesResult(TypedDict):
+    deliveries: list[Delivery]
+    nextCursor: str | None

@@ -54,6 +54,19 @@ export const suggestRequestPayload = z
   })
   .strict();
 
+export const webhookDeliveryPayload = z
+  .object({
+    /** The configured target (`CM_WEBHOOKS` name); its URL and secret are looked up when it runs. */
+    target: z.string().min(1).max(63),
+    event: z.literal('inbox.added'),
+    /** Seq of the event that put the item in the inbox: one delivery per target and event. */
+    seq: z.number().int().min(0),
+    item: z
+      .object({ id: z.string().min(1), kind: z.string().min(1), sessionId: z.string().nullable().optional() })
+      .passthrough(),
+  })
+  .strict();
+
 export const BUILTIN_JOB_TYPES: JobTypeRegistry = {
   instruction: {
     name: 'instruction',
@@ -75,6 +88,17 @@ export const BUILTIN_JOB_TYPES: JobTypeRegistry = {
     timeoutMs: 120_000,
     retryDelaySeconds: 1,
     backoff: false,
+  },
+  'webhook-delivery': {
+    name: 'webhook-delivery',
+    description:
+      'POSTs an inbox item, signed, to a configured webhook target; retried with backoff on network errors and non-2xx answers.',
+    payload: webhookDeliveryPayload,
+    priority: 10,
+    maxAttempts: 5,
+    timeoutMs: 30_000,
+    retryDelaySeconds: 2,
+    backoff: true,
   },
 };
 

@@ -26,6 +26,7 @@ export const FAILURE_CLASSES: Record<string, FailureClass> = {
   worker_stopped: 'retryable',
   turn_failed: 'retryable',
   turn_interrupted: 'retryable',
+  webhook_failed: 'retryable', // a network error or a non-2xx answer from a webhook target
   '08000': 'retryable', // connection_exception
   '08003': 'retryable', // connection_does_not_exist
   '08006': 'retryable', // connection_failure
