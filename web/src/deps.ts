@@ -1,5 +1,6 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { createApiClient, type ApiClient } from './api/client';
+import { inboxApi } from './api/inbox';
 import { projectsApi } from './api/projects';
 import { requestsApi } from './api/requests';
 import { sessionsApi } from './api/sessions';
@@ -7,6 +8,35 @@ import { systemApi } from './api/system';
 
 /** Where the API token lives in the browser (only needed when the gateway has CM_API_TOKEN set). */
 export const TOKEN_KEY = 'codex-manager.token';
+
+/**
+ * Browser notifications, behind one small interface (jsdom has none; tests count what was shown).
+ * `hidden()` says whether the user is looking elsewhere (another tab, a minimised window).
+ */
+export interface Notifier {
+  permission(): NotificationPermission | 'unsupported';
+  request(): Promise<NotificationPermission | 'unsupported'>;
+  show(title: string, opts: { body?: string; tag?: string }, onClick?: () => void): { close(): void } | null;
+  hidden(): boolean;
+}
+
+export const browserNotifier: Notifier = {
+  permission: () => (typeof Notification === 'undefined' ? 'unsupported' : Notification.permission),
+  request: async () =>
+    typeof Notification === 'undefined' ? 'unsupported' : await Notification.requestPermission(),
+  show(title, opts, onClick) {
+    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return null;
+    const n = new Notification(title, opts);
+    if (onClick)
+      n.onclick = () => {
+        globalThis.focus?.();
+        onClick();
+        n.close();
+      };
+    return n;
+  },
+  hidden: () => typeof document !== 'undefined' && document.visibilityState === 'hidden',
+};
 
 export type SocketFactory = (opts: Partial<ManagerOptions & SocketOptions>) => Socket;
 
@@ -20,12 +50,14 @@ export interface Deps {
   projects: ReturnType<typeof projectsApi>;
   requests: ReturnType<typeof requestsApi>;
   system: ReturnType<typeof systemApi>;
+  inbox: ReturnType<typeof inboxApi>;
   socket: SocketFactory;
+  notifier: Notifier;
   token: { get(): string | null; set(value: string | null): void };
   onUnauthorized: Set<() => void>;
 }
 
-function storage(): Storage | null {
+export function storage(): Storage | null {
   try {
     return globalThis.localStorage ?? null;
   } catch {
@@ -33,7 +65,9 @@ function storage(): Storage | null {
   }
 }
 
-export function createDeps(overrides: { fetch?: typeof fetch; socket?: SocketFactory } = {}): Deps {
+export function createDeps(
+  overrides: { fetch?: typeof fetch; socket?: SocketFactory; notifier?: Notifier } = {},
+): Deps {
   const onUnauthorized = new Set<() => void>();
   const token = {
     get: () => storage()?.getItem(TOKEN_KEY) ?? null,
@@ -53,7 +87,9 @@ export function createDeps(overrides: { fetch?: typeof fetch; socket?: SocketFac
     projects: projectsApi(http),
     requests: requestsApi(http),
     system: systemApi(http),
+    inbox: inboxApi(http),
     socket: overrides.socket ?? ((opts) => io(opts)),
+    notifier: overrides.notifier ?? browserNotifier,
     token,
     onUnauthorized,
   };

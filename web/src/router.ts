@@ -9,6 +9,18 @@ export const routes: RouteRecordRaw[] = [
   },
   { path: '/chats/:id', name: 'chat', component: () => import('./features/chat/ChatPage.vue'), props: true },
   {
+    path: '/inbox',
+    name: 'inbox',
+    component: () => import('./features/inbox/InboxPage.vue'),
+    meta: { title: 'Inbox' },
+  },
+  {
+    path: '/usage',
+    name: 'usage',
+    component: () => import('./features/usage/UsagePage.vue'),
+    meta: { title: 'Usage' },
+  },
+  {
     path: '/jobs',
     name: 'jobs',
     component: () => import('./features/jobs/JobsPage.vue'),

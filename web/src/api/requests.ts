@@ -15,6 +15,14 @@ export const requestsApi = (api: ApiClient) => ({
     api.request<Decided>('POST', `/approvals/${enc(id)}/decision`, { decision }, { idempotencyKey: key }),
   answer: (id: string, answers: Record<string, string[]>, key = newKey()) =>
     api.request<Decided>('POST', `/tool-input/${enc(id)}/decision`, { answers }, { idempotencyKey: key }),
+  /** Answers a dynamic tool call nobody serves, as the user (the text is the tool's output). */
+  respond: (id: string, text: string, success = true, key = newKey()) =>
+    api.request<Decided>(
+      'POST',
+      `/tool-calls/${enc(id)}/response`,
+      { contentItems: [{ type: 'inputText', text }], success },
+      { idempotencyKey: key },
+    ),
 });
 
 export type RequestsApi = ReturnType<typeof requestsApi>;

@@ -202,3 +202,91 @@ export interface StreamEvent {
   data: Record<string, unknown>;
   traceId?: string;
 }
+
+export type InboxKind = 'approval' | 'question' | 'toolCall' | 'failedTurn' | 'longTurn' | 'failedJob';
+export type InboxAction = 'decide' | 'answer' | 'respond' | 'retry' | 'dismiss';
+
+export interface InboxChange {
+  path: string;
+  kind: string | { type: string; [key: string]: unknown };
+  diff: string;
+}
+
+/** `detail` by kind (docs/api.md "Inbox"); loose, so a newer gateway's extra fields do not break it. */
+export interface InboxDetail {
+  requestKind?: 'commandApproval' | 'fileChangeApproval';
+  command?: string;
+  cwd?: string;
+  reason?: string | null;
+  changes?: InboxChange[];
+  decisions?: string[];
+  questions?: Question[];
+  tool?: string;
+  arguments?: unknown;
+  error?: unknown;
+  durationMs?: number;
+  jobType?: string;
+  attempts?: number;
+  [key: string]: unknown;
+}
+
+/** One thing that needs a person (`GET /api/inbox`). */
+export interface InboxItem {
+  id: string;
+  kind: InboxKind;
+  seq: number;
+  createdAt: string;
+  sessionId: string | null;
+  sessionTitle: string | null;
+  projectId: string | null;
+  turnId: string | null;
+  title: string;
+  requestId: string | null;
+  jobId: string | null;
+  detail: InboxDetail;
+  actions: InboxAction[];
+}
+
+export interface InboxCounts {
+  total: number;
+  byKind: Partial<Record<InboxKind, number>>;
+}
+
+export interface InboxPage {
+  items: InboxItem[];
+  nextCursor: string | null;
+  counts: InboxCounts;
+}
+
+export type UsageGroupBy = 'day' | 'session' | 'project' | 'turn';
+
+export interface UsageNumbers {
+  turns: number;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningOutputTokens: number;
+  totalTokens: number;
+  cost: number | null;
+}
+
+export interface UsageRow extends UsageNumbers {
+  key: string;
+  label: string | null;
+}
+
+export interface RateLimitWindow {
+  usedPercent: number;
+  windowDurationMins?: number | null;
+  resetsAt?: number | null;
+}
+
+export interface UsageReport {
+  groupBy: UsageGroupBy;
+  rows: UsageRow[];
+  totals: UsageNumbers;
+  currency: string;
+  prices?: Record<string, { input: number; cachedInput: number; output: number }>;
+  /** The newest `account/rateLimits/updated` snapshot (plus `observedAt`), or null. */
+  rateLimits: Record<string, unknown> | null;
+}

@@ -31,7 +31,7 @@ export function outcome(r: InteractiveRequest): string {
 }
 
 /** The decisions a card offers: what the runtime offered, in a stable order, decline/cancel always. */
-export function offered(r: InteractiveRequest): string[] {
+export function offered(r: Pick<InteractiveRequest, 'decisions'>): string[] {
   const list = r.decisions?.length ? r.decisions : ['accept', 'decline', 'cancel'];
   const order = Object.keys(DECISION_LABELS);
   return [...new Set([...list, 'decline', 'cancel'])]
