@@ -33,10 +33,21 @@ export async function startBoss(pool: Pool, types: JobTypeRegistry, opts: BossOp
   });
   boss.on('error', (e: Error) => opts.log?.warn({ err: e.message }, 'pg-boss error'));
   await boss.start();
-  // pg-boss 10 refuses send/fetch on a queue that was never created; createQueue is idempotent.
-  await boss.createQueue(DEAD_LETTER_QUEUE, { name: DEAD_LETTER_QUEUE, policy: 'standard' });
-  for (const t of Object.values(types)) {
-    await boss.createQueue(t.name, { name: t.name, policy: 'standard', deadLetter: DEAD_LETTER_QUEUE });
+  // pg-boss 10 refuses send/fetch on a queue that was never created; createQueue is idempotent but
+  // not concurrency-safe: services starting together on a fresh database deadlock in it (seen with
+  // compose). One service at a time creates the queues, under a session advisory lock.
+  const lock = await pool.connect();
+  try {
+    await lock.query(`SELECT pg_advisory_lock(hashtext('codex-manager:pg-boss:create-queues'))`);
+    await boss.createQueue(DEAD_LETTER_QUEUE, { name: DEAD_LETTER_QUEUE, policy: 'standard' });
+    for (const t of Object.values(types)) {
+      await boss.createQueue(t.name, { name: t.name, policy: 'standard', deadLetter: DEAD_LETTER_QUEUE });
+    }
+  } finally {
+    await lock
+      .query(`SELECT pg_advisory_unlock(hashtext('codex-manager:pg-boss:create-queues'))`)
+      .catch(() => undefined);
+    lock.release();
   }
   return boss;
 }
