@@ -10,6 +10,7 @@ import {
   type Pool,
 } from '@codex-manager/core';
 import type { LoadedExtension } from './loader';
+import { WokenLoop } from './woken-loop';
 import { matchesEvent } from './manifest';
 import type { ExtensionStats } from './stats';
 
@@ -35,45 +36,43 @@ export class Dispatcher {
   #set: ActiveExtension[] = [];
   #cursors = new Map<string, number>();
   #pending: { set: ActiveExtension[]; done: () => void } | null = null;
-  #running = false;
-  #looping: Promise<void> | null = null;
-  #again = false;
-  #poll: NodeJS.Timeout | null = null;
+  readonly #wakes: WokenLoop;
 
   constructor(
     private readonly pool: Pool,
-    private readonly notifier: Notifier,
+    notifier: Notifier,
     private readonly events: EventLog,
     private readonly log: Logger,
-    private readonly pollMs = 1000,
-  ) {}
+    pollMs = 1000,
+  ) {
+    this.#wakes = new WokenLoop({
+      notifier,
+      channel: EVENTS_CHANNEL,
+      pollMs,
+      work: () => this.#loop(),
+      onError: (e) => this.log.error({ err: e.message }, 'dispatching events failed'),
+      afterRun: () => this.#swap(),
+    });
+  }
 
   get active(): readonly ActiveExtension[] {
     return this.#set;
   }
 
-  async start(): Promise<void> {
-    this.#running = true;
-    this.notifier.on(EVENTS_CHANNEL, this.wake);
-    this.notifier.on('reconnect', this.wake);
-    await this.notifier.listen(EVENTS_CHANNEL);
-    this.#poll = setInterval(this.wake, this.pollMs);
-    this.#poll.unref();
-    this.wake();
+  start(): Promise<void> {
+    return this.#wakes.start();
   }
 
-  async stop(): Promise<void> {
-    this.#running = false;
-    this.notifier.off(EVENTS_CHANNEL, this.wake);
-    this.notifier.off('reconnect', this.wake);
-    if (this.#poll) clearInterval(this.#poll);
-    await this.#looping;
+  stop(): Promise<void> {
+    return this.#wakes.stop();
   }
+
+  wake = (): void => this.#wakes.wake();
 
   /** Replaces the active set at the next event boundary; resolves once it is in place. */
   async activate(set: ActiveExtension[]): Promise<void> {
     await this.#initCursors(set.map((e) => e.manifest.name));
-    if (!this.#looping) {
+    if (!this.#wakes.busy) {
       this.#set = set;
       this.wake();
       return;
@@ -83,24 +82,6 @@ export class Dispatcher {
       this.#pending = { set, done };
     });
   }
-
-  wake = (): void => {
-    if (!this.#running) return;
-    if (this.#looping) {
-      this.#again = true;
-      return;
-    }
-    this.#looping = this.#loop()
-      .catch((e: Error) => this.log.error({ err: e.message }, 'dispatching events failed'))
-      .finally(() => {
-        this.#looping = null;
-        this.#swap();
-        if (this.#again) {
-          this.#again = false;
-          this.wake();
-        }
-      });
-  };
 
   #swap(): void {
     if (!this.#pending) return;
@@ -124,12 +105,12 @@ export class Dispatcher {
     for (;;) {
       this.#swap();
       const set = this.#set;
-      if (!this.#running || set.length === 0) return;
+      if (!this.#wakes.active || set.length === 0) return;
       const from = Math.min(...set.map((e) => this.#cursors.get(e.manifest.name) ?? 0));
       const { events, lastSeq } = await this.events.read(from, { limit: BATCH });
       const moved = new Set<string>();
       for (const event of events) {
-        if (!this.#running || this.#pending) break;
+        if (!this.#wakes.active || this.#pending) break;
         for (const ext of set) {
           const name = ext.manifest.name;
           if ((this.#cursors.get(name) ?? 0) >= event.seq) continue;
@@ -145,7 +126,7 @@ export class Dispatcher {
         }
       }
       // Nothing after `lastSeq` was read: every extension may move there.
-      if (!this.#pending && this.#running && events.length < BATCH) {
+      if (!this.#pending && this.#wakes.active && events.length < BATCH) {
         for (const ext of set) {
           const name = ext.manifest.name;
           if ((this.#cursors.get(name) ?? 0) < lastSeq) {
@@ -155,7 +136,7 @@ export class Dispatcher {
         }
       }
       await this.#persist([...moved]);
-      if (events.length < BATCH || this.#pending || !this.#running) return;
+      if (events.length < BATCH || this.#pending || !this.#wakes.active) return;
     }
   }
 

@@ -1,3 +1,4 @@
+import { WokenLoop } from './woken-loop';
 import {
   CursorExpiredError,
   EVENTS_CHANNEL,
@@ -21,58 +22,36 @@ const SAFETY_POLL_MS = 2000;
  * several extension-hosts or a crash between two batches; `inbox.*` events commit with it.
  */
 export class InboxProjector {
-  #running = false;
-  #looping: Promise<void> | null = null;
-  #again = false;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #loop: WokenLoop;
 
   constructor(
     private readonly pool: Pool,
-    private readonly notifier: Notifier,
+    notifier: Notifier,
     private readonly opts: { longTurnMs: number; toolCallGraceMs: number; log: Logger },
-  ) {}
-
-  async start(): Promise<void> {
-    this.#running = true;
-    this.notifier.on(EVENTS_CHANNEL, this.wake);
-    this.notifier.on('reconnect', this.wake);
-    await this.notifier.listen(EVENTS_CHANNEL);
-    this.#timer = setInterval(this.wake, SAFETY_POLL_MS);
-    this.#timer.unref();
-    this.wake();
+  ) {
+    this.#loop = new WokenLoop({
+      notifier,
+      channel: EVENTS_CHANNEL,
+      pollMs: SAFETY_POLL_MS,
+      work: () => this.#run(),
+      onError: (e) => opts.log.error({ err: e.message }, 'inbox projection failed; retrying'),
+    });
   }
 
-  async stop(): Promise<void> {
-    this.#running = false;
-    clearInterval(this.#timer);
-    this.notifier.off(EVENTS_CHANNEL, this.wake);
-    this.notifier.off('reconnect', this.wake);
-    await this.#looping;
+  start(): Promise<void> {
+    return this.#loop.start();
   }
 
-  wake = (): void => {
-    if (!this.#running) return;
-    if (this.#looping) {
-      this.#again = true;
-      return;
-    }
-    this.#looping = this.#loop()
-      .catch((e: Error) => this.opts.log.error({ err: e.message }, 'inbox projection failed; retrying'))
-      .finally(() => {
-        this.#looping = null;
-        if (this.#again) {
-          this.#again = false;
-          this.wake();
-        }
-      });
-  };
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
 
   #lastSweep = 0;
 
-  async #loop(): Promise<void> {
-    while (this.#running && (await this.#batch()) === BATCH);
+  async #run(): Promise<void> {
+    while (this.#loop.active && (await this.#batch()) === BATCH);
     // Unserved tool calls are found by age, not by an event: look at most once a second.
-    if (this.#running && Date.now() - this.#lastSweep >= 1000) {
+    if (this.#loop.active && Date.now() - this.#lastSweep >= 1000) {
       this.#lastSweep = Date.now();
       await withTransaction(this.pool, (tx) => addUnservedToolCalls(tx, this.#causeOptions));
     }
