@@ -8,6 +8,9 @@ export interface Origin {
   source: string;
 }
 
+/** An origin plus the service that records the resulting event (the gateway when unset). */
+export type Writer = Origin & { service?: string };
+
 /** One changed key of an audited write. */
 export interface AuditChange {
   key: string;

@@ -122,11 +122,6 @@ export function traceIdsOf(
   return parts && parts.length === 4 && parts[1] && parts[2] ? { traceId: parts[1], spanId: parts[2] } : null;
 }
 
-export function traceIdOf(carrier: TraceCarrier | null | undefined): string | null {
-  const tp = carrier?.traceparent;
-  return tp ? (tp.split('-')[1] ?? null) : null;
-}
-
 /** Runs `fn` in a new span (child of `parent` or the active context), recording failures. */
 export async function withSpan<T>(
   name: string,

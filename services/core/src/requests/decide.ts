@@ -1,4 +1,4 @@
-import type { Origin } from '../audit';
+import type { Writer } from '../audit';
 import type { CommandBus } from '../commands/command-bus';
 import type { Pool } from '../db/pool';
 import { withTransaction } from '../db/pool';
@@ -70,7 +70,7 @@ export async function decide(
   id: string,
   kinds: readonly RequestKind[],
   resolve: (row: RequestRow) => Resolution,
-  origin: Origin & { service?: string },
+  origin: Writer,
 ): Promise<DecisionResult> {
   const before = await loadRequest(deps.pool, id, kinds);
   // Validated against what the runtime asked before anything changes: bad input changes nothing.

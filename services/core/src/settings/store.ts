@@ -1,4 +1,4 @@
-import { diffKeys, insertAudit, type AuditChange, type Origin } from '../audit';
+import { diffKeys, insertAudit, type AuditChange, type Writer } from '../audit';
 import { controlsSchema, type Controls } from '../controls';
 import { withTransaction, type Pool, type PoolClient, type Queryable } from '../db/pool';
 import { invalidRequest } from '../errors';
@@ -14,9 +14,6 @@ const appendEvents = (db: Queryable, events: Omit<NewEvent, 'source'>[], service
   );
 
 /** `default`, or one session's own scope. */
-/** Who writes, plus the service that records the event (default `gateway`). */
-export type Writer = Origin & { service?: string };
-
 export type Scope = { scope: 'default' } | { scope: 'session'; sessionId: string };
 
 const sessionIdOf = (s: Scope) => (s.scope === 'session' ? s.sessionId : '');

@@ -3,9 +3,8 @@ import {
   CursorExpiredError,
   ErrorCode,
   EVENTS_CHANNEL,
-  eventContext,
+  eventSpan,
   matchesFilter,
-  tracer,
   type EventEnvelope,
   type EventFilter,
   type EventLog,
@@ -215,19 +214,16 @@ export class EventHub {
       else byTrace.set(key, [e]);
     }
     for (const list of byTrace.values()) {
-      const span = tracer().startSpan(
+      eventSpan(
         'stream fan-out',
         {
-          attributes: {
-            'cm.events': list.length,
-            'cm.seq.first': list[0]!.seq,
-            'cm.seq.last': list[list.length - 1]!.seq,
-            'cm.subscribers': this.#subs.size,
-          },
+          'cm.events': list.length,
+          'cm.seq.first': list[0]!.seq,
+          'cm.seq.last': list[list.length - 1]!.seq,
+          'cm.subscribers': this.#subs.size,
         },
-        eventContext(list[0]!),
-      );
-      span.end();
+        list[0]!,
+      ).end();
     }
   }
 

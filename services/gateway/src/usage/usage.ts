@@ -58,7 +58,7 @@ export function costOf(t: Tokens, model: string | null, prices: PriceTable): num
   const usd =
     ((t.inputTokens - cached) * p.input + cached * (p.cachedInput ?? p.input) + t.outputTokens * p.output) /
     1e6;
-  return Math.round(usd * 1e6) / 1e6;
+  return round(usd);
 }
 
 /** Usage by turn, session, project or day, from the runtime's own usage notifications. */
@@ -87,13 +87,13 @@ export async function readUsage(db: Queryable, q: UsageQuery, prices: PriceTable
     values,
   );
 
-  const groups = new Map<string, UsageRow & { sortTs: number; priced: boolean }>();
+  const groups = new Map<string, UsageRow & { sortTs: number }>();
   const totals = { ...zero(), turns: 0, cost: 0 as number | null };
   for (const t of rows) {
     const key = keyOf(q.groupBy, t);
     let g = groups.get(key);
     if (!g) {
-      g = { key, label: labelOf(q.groupBy, t), turns: 0, ...zero(), cost: 0, sortTs: 0, priced: true };
+      g = { key, label: labelOf(q.groupBy, t), turns: 0, ...zero(), cost: 0, sortTs: 0 };
       groups.set(key, g);
     }
     const cost = costOf(t, t.model, prices);
@@ -104,12 +104,11 @@ export async function readUsage(db: Queryable, q: UsageQuery, prices: PriceTable
     g.turns++;
     totals.turns++;
     g.sortTs = Math.max(g.sortTs, t.first_ts.getTime());
-    if (cost === null) g.priced = false;
-    else g.cost = (g.cost ?? 0) + cost;
-    totals.cost = cost === null || totals.cost === null ? null : totals.cost + cost;
+    g.cost = addCost(g.cost, cost);
+    totals.cost = addCost(totals.cost, cost);
   }
-  const list = [...groups.values()].map(({ sortTs, priced, ...row }) => ({
-    row: { ...row, cost: priced ? round(row.cost ?? 0) : null },
+  const list = [...groups.values()].map(({ sortTs, ...row }) => ({
+    row: { ...row, cost: row.cost === null ? null : round(row.cost) },
     sortTs,
   }));
   list.sort((a, b) =>
@@ -122,6 +121,9 @@ export async function readUsage(db: Queryable, q: UsageQuery, prices: PriceTable
 }
 
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
+/** A sum of costs is unknown once any part of it is (a model without a price). */
+const addCost = (sum: number | null, cost: number | null) =>
+  sum === null || cost === null ? null : sum + cost;
 
 function keyOf(g: UsageGroup, t: TurnUsage): string {
   switch (g) {
