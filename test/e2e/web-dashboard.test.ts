@@ -1,52 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ensureWebBuilt } from '../../ops/launcher/web-build';
-import { openBrowser, type Browser } from '../helpers/browser';
-import { startStack, type Stack } from '../helpers/stack';
+import { dashboardSuite, docScreenshot } from '../helpers/browser';
+import type { Stack } from '../helpers/stack';
 
 // The dashboard in Debian's Chromium against the real stack in demo mode: the journeys a user takes,
 // each through the page only (buttons, the composer), checked on screen and against the API.
 jest.setTimeout(180_000);
 
-const ROOT = path.resolve(__dirname, '../..');
-/** `CM_UPDATE_SCREENSHOTS=1 npx jest test/e2e/web-dashboard.test.ts` refreshes docs/images. */
-const SHOTS = process.env.CM_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'images') : null;
-
+const suite = dashboardSuite('dashboard');
 let stack: Stack;
-let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  const built = await ensureWebBuilt((line) => console.log(line));
-  expect(built).toBe(true);
-  stack = await startStack('web_dashboard');
-  browser = await openBrowser('dashboard');
-  page = browser.page;
-}, 300_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
-
-afterEach(() => {
-  // Anything the page logged as an error is a bug (a failed request, an exception in a component).
-  const problems = browser.problems.splice(0);
-  expect(problems).toEqual([]);
-});
+// Runs after the suite's own setup (hooks run in the order they are declared).
+beforeAll(() => ({ stack, page } = suite));
 
 const sessionIdOf = (p: Page) => /\/chats\/([^/?#]+)/.exec(p.url())?.[1] ?? '';
-
-async function shot(name: string): Promise<void> {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${scheme}.png`) });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
 
 async function send(text: string, opts: { plan?: boolean } = {}): Promise<void> {
   if (opts.plan) await page.getByTestId('plan-mode').check();
@@ -100,7 +68,7 @@ describe('the web dashboard in a real browser', () => {
   it('lets a first-time user start a chat and watch the reply stream in', async () => {
     await page.goto(stack.url);
     await page.getByRole('heading', { name: 'Welcome to Codex Manager' }).waitFor();
-    await shot('home');
+    await docScreenshot(page, 'home');
     await page.getByRole('button', { name: 'Start a new chat' }).click();
     await page.waitForURL(/\/chats\//);
     const id = sessionIdOf(page);
@@ -125,7 +93,7 @@ describe('the web dashboard in a real browser', () => {
     expect(await thinking.getAttribute('open')).toBeNull();
     await thinking.locator('summary').click();
     await thinking.getByText('Thinking about it').last().waitFor();
-    await shot('chat');
+    await docScreenshot(page, 'chat');
   });
 
   it('asks before running a command and runs it once approved', async () => {
@@ -138,7 +106,7 @@ describe('the web dashboard in a real browser', () => {
     await card.waitFor();
     await waitState('waiting');
     expect(await card.textContent()).toContain('echo hi > out.txt');
-    await shot('approval');
+    await docScreenshot(page, 'approval');
     await card.getByRole('button', { name: 'Approve', exact: true }).click();
     await page.locator('[data-testid="approval-card"][data-status="resolved"]').waitFor();
     expect(await page.getByTestId('approval-outcome').textContent()).toMatch(/^Approved by /);
@@ -165,7 +133,7 @@ describe('the web dashboard in a real browser', () => {
     const form = page.getByTestId('question-form');
     await form.waitFor();
     await waitState('waiting');
-    await shot('question');
+    await docScreenshot(page, 'question');
     await form.getByLabel('Blue').check();
     await form.getByRole('button', { name: 'Send answer' }).click();
     await page.locator('[data-testid="question-form"][data-status="resolved"]').waitFor();
@@ -219,7 +187,7 @@ describe('the web dashboard in a real browser', () => {
       async () => (await page.getByTestId('chat-item').count()) === 1,
       () => page.getByTestId('chat-item').allTextContents(),
     );
-    await shot('sidebar-search');
+    await docScreenshot(page, 'sidebar-search');
     await page.getByLabel('Search chats').fill('');
 
     await item.locator('summary').click();
@@ -245,7 +213,7 @@ describe('the web dashboard in a real browser', () => {
     const nav = page.getByRole('navigation', { name: 'Operations' });
     await nav.getByRole('link', { name: 'Health' }).click();
     await page.locator('[data-testid="health-status"]').filter({ hasText: 'ready' }).waitFor();
-    await shot('health');
+    await docScreenshot(page, 'health');
     await nav.getByRole('link', { name: 'Jobs' }).click();
     await page.getByRole('heading', { name: 'Jobs' }).waitFor();
     await nav.getByRole('link', { name: 'Extensions' }).click();

@@ -1,51 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ensureWebBuilt } from '../../ops/launcher/web-build';
-import { openBrowser, type Browser } from '../helpers/browser';
-import { startStack, type Stack } from '../helpers/stack';
+import { dashboardSuite, docScreenshot } from '../helpers/browser';
+import type { Stack } from '../helpers/stack';
 
 // The dashboard's inbox and usage views in Debian's Chromium against the real stack in demo mode:
 // requests raised by the real runtime show up with the badge, are worked through with the keyboard,
 // leave when answered from anywhere, and the tokens of a turn show in the usage view.
 jest.setTimeout(240_000);
 
-const ROOT = path.resolve(__dirname, '../..');
-/** `CM_UPDATE_SCREENSHOTS=1 npx jest test/e2e/web-inbox.test.ts` refreshes docs/images. */
-const SHOTS = process.env.CM_UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'images') : null;
-
+const suite = dashboardSuite('inbox');
 let stack: Stack;
-let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  const built = await ensureWebBuilt((line) => console.log(line));
-  expect(built).toBe(true);
-  stack = await startStack('web_inbox');
-  browser = await openBrowser('inbox');
-  page = browser.page;
-}, 300_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
-
-afterEach(() => {
-  // Anything the page logged as an error is a bug (a failed request, an exception in a component).
-  const problems = browser.problems.splice(0);
-  expect(problems).toEqual([]);
-});
-
-async function shot(name: string): Promise<void> {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await page.screenshot({ path: path.join(SHOTS, `${name}-${scheme}.png`) });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
+// Runs after the suite's own setup (hooks run in the order they are declared).
+beforeAll(() => ({ stack, page } = suite));
 
 let dirs = 0;
 /** A chat made over the API, in its own directory; `untrusted` so `scn:exec` and `scn:patch` ask. */
@@ -122,7 +90,7 @@ describe('the inbox in a real browser', () => {
     const askItem = itemOf(ask.id, 'question');
     await askItem.waitFor({ timeout: 60_000 });
     await badge(3);
-    await shot('inbox');
+    await docScreenshot(page, 'inbox');
 
     // Newest first; the selection stayed on the first item while the others arrived above it.
     const kinds = await page
@@ -251,6 +219,6 @@ describe('the inbox in a real browser', () => {
     const num = (t: string) => Number(t.replace(/[^\d]/g, ''));
     expect(num(cells[1]!)).toBe(row.inputTokens);
     expect(num(cells[4]!)).toBe(row.totalTokens);
-    await shot('usage');
+    await docScreenshot(page, 'usage');
   });
 });

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ensureWebBuilt } from '../../ops/launcher/web-build';
+import { startStack, type Stack } from './stack';
 
 /** Debian's Chromium (`apt-get install chromium`); never a downloaded browser. */
 export const CHROMIUM = process.env.CM_CHROMIUM ?? '/usr/bin/chromium';
@@ -64,4 +66,43 @@ export async function openBrowser(
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const SHOTS = process.env.CM_UPDATE_SCREENSHOTS === '1' ? path.resolve(__dirname, '../../docs/images') : null;
+
+/**
+ * `docs/images/<name>-light.png` and `-dark.png` of the page as it is, only when the run was asked
+ * to refresh them (`CM_UPDATE_SCREENSHOTS=1 npx jest test/e2e/web-*.test.ts`).
+ */
+export async function docScreenshot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  fs.mkdirSync(SHOTS, { recursive: true });
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${scheme}.png`) });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+/**
+ * The dashboard for one browser test file: the built web app, a demo stack of the file's own and a
+ * fresh browser, set up before the file's tests and torn down after them. Anything the page logs as
+ * an error (a failed request, an exception in a component) fails the test it happened in.
+ */
+export function dashboardSuite(label: string): { stack: Stack; browser: Browser; page: Page } {
+  const suite = {} as { stack: Stack; browser: Browser; page: Page };
+  beforeAll(async () => {
+    expect(await ensureWebBuilt((line) => console.log(line))).toBe(true);
+    suite.stack = await startStack(`web_${label}`);
+    suite.browser = await openBrowser(label);
+    suite.page = suite.browser.page;
+  }, 300_000);
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.stack?.stop();
+  });
+  afterEach(() => {
+    expect(suite.browser.problems.splice(0)).toEqual([]);
+  });
+  return suite;
 }
