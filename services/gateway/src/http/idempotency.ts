@@ -18,9 +18,14 @@ export function idempotency(store: IdempotencyStore): RequestHandler {
         return;
       }
       const json = res.json.bind(res);
+      // The result is stored before it is sent: a client that repeats the request as soon as it has
+      // the answer must get the replay, not "in progress".
       res.json = (body: unknown) => {
-        store.complete(scope, key, res.statusCode, body).catch(() => undefined);
-        return json(body);
+        void store
+          .complete(scope, key, res.statusCode, body)
+          .catch(() => undefined)
+          .then(() => json(body));
+        return res;
       };
       next();
     }, next);
