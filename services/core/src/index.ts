@@ -13,6 +13,7 @@ export * from './db/migrate';
 export * from './db/notifier';
 export * from './events/event-log';
 export * from './events/types';
+export * from './events/notice';
 export * from './commands/command-bus';
 export { EVENTS_CHANNEL } from './sql/events';
 export { COMMANDS_CHANNEL, COMMAND_DONE_CHANNEL } from './sql/commands';

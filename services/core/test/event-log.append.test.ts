@@ -122,4 +122,25 @@ describe('EventLog', () => {
     expect(r.events.map((e) => e.type)).toEqual(['runtime.item.completed']);
     expect(r.lastSeq).toBe(head + 3);
   });
+
+  it('filters types in the database: past the last match, lastSeq is the head it read in', async () => {
+    const log = new EventLog(db.pool);
+    const head = await log.head();
+    await log.append([
+      { type: 'request.created', source: 'test', data: {} },
+      { type: 'runtime.item.agentMessage.delta', source: 'test', data: {} },
+      { type: 'request_created', source: 'test', data: {} },
+      { type: 'runtime.item.agentMessage.delta', source: 'test', data: {} },
+    ]);
+    const r = await log.read(head, { filter: { typePrefixes: ['request.created'] } });
+    expect(r.events.map((e) => e.seq)).toEqual([head + 1]);
+    expect(r.lastSeq).toBe(head + 4);
+    // `_` and `%` are matched as themselves, not as LIKE wildcards.
+    const odd = await log.read(head, { filter: { typePrefixes: ['request_', '%'] } });
+    expect(odd.events.map((e) => e.type)).toEqual(['request_created']);
+    // With the limit reached, lastSeq stops at the last event returned.
+    const limited = await log.read(head, { limit: 1, filter: { typePrefixes: ['runtime.'] } });
+    expect(limited.events.map((e) => e.seq)).toEqual([head + 2]);
+    expect(limited.lastSeq).toBe(head + 2);
+  });
 });

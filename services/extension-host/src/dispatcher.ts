@@ -2,8 +2,11 @@ import {
   AppError,
   EVENTS_CHANNEL,
   eventSpan,
+  noticeSkips,
+  parseEventNotice,
   type Actions,
   type EventEnvelope,
+  type EventFilter,
   type EventLog,
   type Logger,
   type Notifier,
@@ -21,6 +24,11 @@ export interface ActiveExtension extends LoadedExtension {
 }
 
 const BATCH = 200;
+/**
+ * How long a cursor that only moved over events nobody handles may wait before it is written. After
+ * a crash those events are read again and, wanted by nobody, skipped again: nothing runs twice.
+ */
+const LAZY_PERSIST_MS = 500;
 
 /**
  * Delivers events to extension handlers, at least once, in log order. Each extension has a durable
@@ -36,6 +44,9 @@ export class Dispatcher {
   #set: ActiveExtension[] = [];
   #cursors = new Map<string, number>();
   #pending: { set: ActiveExtension[]; done: () => void } | null = null;
+  /** Cursors moved in memory but not yet written (see LAZY_PERSIST_MS). */
+  #unwritten = new Set<string>();
+  #persistTimer: NodeJS.Timeout | null = null;
   readonly #wakes: WokenLoop;
 
   constructor(
@@ -52,6 +63,7 @@ export class Dispatcher {
       work: () => this.#loop(),
       onError: (e) => this.log.error({ err: e.message }, 'dispatching events failed'),
       afterRun: () => this.#swap(),
+      absorb: (payload) => this.#absorb(payload),
     });
   }
 
@@ -63,8 +75,9 @@ export class Dispatcher {
     return this.#wakes.start();
   }
 
-  stop(): Promise<void> {
-    return this.#wakes.stop();
+  async stop(): Promise<void> {
+    await this.#wakes.stop();
+    await this.#writeMoved();
   }
 
   wake = (): void => this.#wakes.wake();
@@ -81,6 +94,28 @@ export class Dispatcher {
       this.#pending?.done();
       this.#pending = { set, done };
     });
+  }
+
+  /**
+   * A NOTIFY whose range follows every cursor and holds no subscribed type moves the cursors
+   * without a read (written later, like any move over unhandled events).
+   */
+  #absorb(payload: string): boolean {
+    const notice = parseEventNotice(payload);
+    const set = this.#set;
+    if (!notice || this.#pending || set.length === 0) return false;
+    const position = Math.min(...set.map((e) => this.#cursors.get(e.manifest.name) ?? 0));
+    if (!noticeSkips(notice, position, subscribed(set)?.typePrefixes)) return false;
+    const moved = new Set<string>();
+    for (const e of set) {
+      const name = e.manifest.name;
+      if ((this.#cursors.get(name) ?? 0) < notice.last) {
+        this.#cursors.set(name, notice.last);
+        moved.add(name);
+      }
+    }
+    this.#persistLater(moved);
+    return true;
   }
 
   #swap(): void {
@@ -107,22 +142,25 @@ export class Dispatcher {
       const set = this.#set;
       if (!this.#wakes.active || set.length === 0) return;
       const from = Math.min(...set.map((e) => this.#cursors.get(e.manifest.name) ?? 0));
-      const { events, lastSeq } = await this.events.read(from, { limit: BATCH });
+      const { events, lastSeq } = await this.events.read(from, { limit: BATCH, filter: subscribed(set) });
       const moved = new Set<string>();
       for (const event of events) {
         if (!this.#wakes.active || this.#pending) break;
+        const handled: string[] = [];
         for (const ext of set) {
           const name = ext.manifest.name;
           if ((this.#cursors.get(name) ?? 0) >= event.seq) continue;
           if (wants(ext, event)) {
             for (const h of ext.handlers)
               if (matchesEvent(h.event, event.type)) await this.#invoke(ext, h, event);
-            this.#cursors.set(name, event.seq);
-            await this.#persist([name]);
-          } else {
-            this.#cursors.set(name, event.seq);
-            moved.add(name);
-          }
+            handled.push(name);
+          } else moved.add(name);
+          this.#cursors.set(name, event.seq);
+        }
+        // Written once the event's handlers have all run: a crash before that runs them again.
+        if (handled.length > 0) {
+          await this.#persist(handled);
+          for (const name of handled) this.#unwritten.delete(name);
         }
       }
       // Nothing after `lastSeq` was read: every extension may move there.
@@ -135,9 +173,27 @@ export class Dispatcher {
           }
         }
       }
-      await this.#persist([...moved]);
+      this.#persistLater(moved);
       if (events.length < BATCH || this.#pending || !this.#wakes.active) return;
     }
+  }
+
+  #persistLater(names: Set<string>): void {
+    for (const n of names) this.#unwritten.add(n);
+    if (this.#unwritten.size === 0 || this.#persistTimer) return;
+    this.#persistTimer = setTimeout(() => void this.#writeMoved(), LAZY_PERSIST_MS);
+    this.#persistTimer.unref();
+  }
+
+  async #writeMoved(): Promise<void> {
+    if (this.#persistTimer) clearTimeout(this.#persistTimer);
+    this.#persistTimer = null;
+    const names = [...this.#unwritten];
+    this.#unwritten.clear();
+    await this.#persist(names).catch((e: Error) => {
+      this.log.warn({ err: e.message }, 'could not write extension cursors; retrying');
+      this.#persistLater(new Set(names));
+    });
   }
 
   async #persist(names: string[]): Promise<void> {
@@ -220,6 +276,16 @@ export class Dispatcher {
       ])
       .catch((e: Error) => log.error({ err: e.message }, 'could not record the handler failure'));
   }
+}
+
+/**
+ * What the set subscribes to, as type prefixes for the database (an exact type is its own prefix;
+ * `wants` and `matchesEvent` still decide): the host is not sent the deltas nobody handles.
+ */
+function subscribed(set: ActiveExtension[]): EventFilter | undefined {
+  const patterns = set.flatMap((e) => e.handlers.map((h) => h.event));
+  if (patterns.includes('*')) return undefined;
+  return { typePrefixes: [...new Set(patterns.map((p) => (p.endsWith('.*') ? p.slice(0, -1) : p)))] };
 }
 
 /** Subscribed, and not an echo of this extension's own actions or failures. */

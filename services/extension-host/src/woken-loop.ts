@@ -11,6 +11,12 @@ export interface WokenLoopOptions {
   onError: (e: Error) => void;
   /** Called after every run, before a queued one starts. */
   afterRun?: () => void;
+  /**
+   * Takes a NOTIFY's payload without a run when it can (for the event log: the range it announces
+   * was read already, or holds no type the loop wants) and returns true; false runs the loop.
+   * Wakes without a payload (poll, reconnect, direct calls) always run.
+   */
+  absorb?: (payload: string) => boolean;
 }
 
 /**
@@ -20,7 +26,8 @@ export interface WokenLoopOptions {
 export class WokenLoop {
   #active = false;
   #current: Promise<void> | null = null;
-  #again = false;
+  /** Wakes that came during a run: `force` (no payload) or the newest payload to check after it. */
+  #again: { force: boolean; payload: string | null } | null = null;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: WokenLoopOptions) {}
@@ -37,7 +44,7 @@ export class WokenLoop {
 
   async start(): Promise<void> {
     this.#active = true;
-    this.o.notifier.on(this.o.channel, this.wake);
+    this.o.notifier.on(this.o.channel, this.#notified);
     this.o.notifier.on('reconnect', this.wake);
     await this.o.notifier.listen(this.o.channel);
     this.#timer = setInterval(this.wake, this.o.pollMs);
@@ -48,28 +55,37 @@ export class WokenLoop {
   /** Stops waking and waits for the run in progress. */
   async stop(): Promise<void> {
     this.#active = false;
-    this.o.notifier.off(this.o.channel, this.wake);
+    this.o.notifier.off(this.o.channel, this.#notified);
     this.o.notifier.off('reconnect', this.wake);
     if (this.#timer) clearInterval(this.#timer);
     await this.#current;
   }
 
-  wake = (): void => {
+  /** Runs now, or once more after the run in progress. */
+  wake = (): void => this.#wake(null);
+
+  #notified = (payload: unknown): void =>
+    this.#wake(this.o.absorb && typeof payload === 'string' && payload !== '' ? payload : null);
+
+  #wake(payload: string | null): void {
     if (!this.#active) return;
     if (this.#current) {
-      this.#again = true;
+      const again = (this.#again ??= { force: false, payload: null });
+      if (payload === null) again.force = true;
+      else again.payload = payload;
       return;
     }
+    if (payload !== null && this.o.absorb!(payload)) return;
     this.#current = this.o
       .work()
       .catch(this.o.onError)
       .finally(() => {
         this.#current = null;
         this.o.afterRun?.();
-        if (this.#again) {
-          this.#again = false;
-          this.wake();
-        }
+        const again = this.#again;
+        this.#again = null;
+        if (again?.force) this.wake();
+        else if (again?.payload) this.#wake(again.payload);
       });
-  };
+  }
 }

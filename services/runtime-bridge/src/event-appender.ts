@@ -1,16 +1,18 @@
 import {
   DELTA_EVENT_TYPES,
+  withTransaction,
   type EventLog,
   type Logger,
   type NewEvent,
-  type PoolClient,
   type Pool,
 } from '@codex-manager/core';
 import { coalesceDeltas } from './delta-coalescer';
+import type { Statement } from './session-projection';
 
 const DELTA_TYPES = new Set(DELTA_EVENT_TYPES);
 
-export type Projector = (client: PoolClient, events: NewEvent[]) => Promise<void>;
+/** The read-model writes a batch calls for, in order (`projector.ts`). */
+export type Projector = (events: NewEvent[]) => Statement[];
 
 /**
  * Appends runtime events in arrival order. Events arriving within `windowMs` of each other go in
@@ -18,9 +20,9 @@ export type Projector = (client: PoolClient, events: NewEvent[]) => Promise<void
  * derives from them, so read models never run ahead of or behind the log. One flush runs at a time.
  * A failed flush is retried with backoff; events are never reordered or dropped while the process lives.
  * With `coalesce`, consecutive text deltas of one item within a batch become one event
- * (`delta-coalescer.ts`): same text, same order, far fewer rows during a burst. A batch of text
- * deltas only is written without a transaction and never reaches the projector (deltas change no
- * read model).
+ * (`delta-coalescer.ts`): same text, same order, far fewer rows during a burst. A batch that
+ * changes no read model (text deltas never do, nor do most item events) is one autocommit
+ * statement; text-delta-only batches never reach the projector.
  */
 export class EventAppender {
   #queue: NewEvent[] = [];
@@ -72,43 +74,26 @@ export class EventAppender {
     while (this.#queue.length > 0) {
       const batch = this.#queue.slice(0, this.maxBatch);
       const rows = this.opts.coalesce ? coalesceDeltas(batch) : batch;
-      // Text deltas never change a read model, so a batch of nothing else (most of a burst) is one
-      // autocommit statement: one round trip instead of BEGIN, INSERT, COMMIT. That keeps the lag
-      // of the burst's last delta short when the database is slow to answer.
-      if (rows.every((e) => DELTA_TYPES.has(e.type))) {
-        try {
-          await this.log.append(rows);
-          this.#queue.splice(0, batch.length);
-          backoff = 50;
-        } catch (e) {
-          this.logger.error(
-            { err: (e as Error).message, pending: this.#queue.length },
-            'event append failed; retrying',
-          );
-          await new Promise((r) => setTimeout(r, backoff));
-          backoff = Math.min(backoff * 2, 5000);
-        }
-        continue;
-      }
-      const client = await this.pool.connect().catch(() => null);
+      const writes = rows.every((e) => DELTA_TYPES.has(e.type)) ? [] : this.project(rows);
+      // Without read-model writes the batch is one autocommit statement: one round trip instead of
+      // BEGIN, INSERT, COMMIT. That keeps the lag of a burst's last delta short when the database is
+      // slow to answer, and most batches of a turn cost the database a single statement.
       try {
-        if (!client) throw new Error('no database connection');
-        await client.query('BEGIN');
-        await this.log.append(rows, client);
-        await this.project(client, rows);
-        await client.query('COMMIT');
+        if (writes.length === 0) await this.log.append(rows);
+        else
+          await withTransaction(this.pool, async (tx) => {
+            await this.log.append(rows, tx);
+            for (const w of writes) await tx.query(w.text, w.values);
+          });
         this.#queue.splice(0, batch.length);
         backoff = 50;
       } catch (e) {
-        await client?.query('ROLLBACK').catch(() => undefined);
         this.logger.error(
           { err: (e as Error).message, pending: this.#queue.length },
           'event append failed; retrying',
         );
         await new Promise((r) => setTimeout(r, backoff));
         backoff = Math.min(backoff * 2, 5000);
-      } finally {
-        client?.release();
       }
     }
   }

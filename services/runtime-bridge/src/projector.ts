@@ -1,5 +1,5 @@
-import type { NewEvent, PoolClient } from '@codex-manager/core';
-import { SESSION_PROJECTIONS, type Projection } from './session-projection';
+import type { NewEvent } from '@codex-manager/core';
+import { SESSION_PROJECTIONS, type Projection, type Statement } from './session-projection';
 
 /** Read-model updates keyed by runtime method; each area contributes its own table. */
 const PROJECTIONS: Record<string, Projection> = {
@@ -8,13 +8,17 @@ const PROJECTIONS: Record<string, Projection> = {
 
 /**
  * Read models (sessions, turns) derived from runtime notifications, written in the same transaction
- * as the events themselves. Lists and health never need to call the runtime.
+ * as the events themselves. Lists and health never need to call the runtime. Returns the writes in
+ * event order; none for a batch that changes no read model.
  */
-export async function projectEvents(client: PoolClient, events: NewEvent[]): Promise<void> {
+export function projectEvents(events: NewEvent[]): Statement[] {
+  const writes: Statement[] = [];
   for (const e of events) {
     const method = e.data.method;
     if (typeof method !== 'string' || !e.threadId) continue;
     const params = (e.data.params ?? {}) as Record<string, unknown>;
-    await PROJECTIONS[method]?.(client, e.threadId, params, e);
+    const project = PROJECTIONS[method];
+    if (project) writes.push(...project(e.threadId, params, e));
   }
+  return writes;
 }

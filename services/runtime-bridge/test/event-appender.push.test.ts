@@ -1,4 +1,4 @@
-import { EventLog, createLogger, type NewEvent, type PoolClient } from '@codex-manager/core';
+import { EventLog, createLogger, type NewEvent } from '@codex-manager/core';
 import { EventAppender } from '../src/event-appender';
 import { notificationEvent } from '../src/event-mapping';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db';
@@ -25,7 +25,10 @@ async function run(coalesce: boolean) {
   const log = new EventLog(db.pool);
   const start = (await log.state()).head;
   const projected: NewEvent[][] = [];
-  const project = async (_c: PoolClient, events: NewEvent[]) => void projected.push(events);
+  const project = (events: NewEvent[]) => {
+    projected.push(events);
+    return [];
+  };
   const appender = new EventAppender(db.pool, log, project, 2, createLogger('test', 'silent'), { coalesce });
   // A burst as the runtime delivers it: lines arrive in chunks, with other notifications in between.
   for (let i = 0; i < 2000; i++) {

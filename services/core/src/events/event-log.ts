@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/pool';
 import { AppError, ErrorCode } from '../errors';
 import { appendEvents, eventLogState, readEvents } from '../sql/events';
-import { matchesFilter, type EventEnvelope, type EventFilter, type NewEvent } from './types';
+import { type EventEnvelope, type EventFilter, type NewEvent } from './types';
 
 interface EventRow {
   seq: number;
@@ -76,8 +76,9 @@ export class EventLog {
   }
 
   /**
-   * Events with `after < seq <= upTo` (or the newest), oldest first. The filter is applied after the
-   * seq range is read, so `lastSeq` tells the caller how far it has looked even when nothing matched.
+   * Events with `after < seq <= upTo` (or the newest), oldest first, that match `filter` (applied in
+   * the database). `lastSeq` tells the caller how far it has looked even when nothing matched: the
+   * last event returned when `limit` was reached, else `upTo` or the head of the same snapshot.
    * Throws `CursorExpiredError` when `after` is below the compaction mark (checked in the same
    * snapshot as the rows, so a concurrent compaction can never leave a hole in what is returned).
    */
@@ -86,19 +87,15 @@ export class EventLog {
     opts: { limit?: number; upTo?: number | null; filter?: EventFilter } = {},
   ): Promise<{ events: EventEnvelope[]; lastSeq: number; compactedBelow: number }> {
     const limit = opts.limit ?? 1000;
-    const { rows } = await this.db.query<EventRow & { compacted_below: number }>(
-      readEvents(after, opts.upTo ?? null, limit, opts.filter?.threadIds),
+    const { rows } = await this.db.query<EventRow & { head: number; compacted_below: number }>(
+      readEvents(after, opts.upTo ?? null, limit, opts.filter),
     );
     const compactedBelow = rows[0]?.compacted_below ?? 0;
     if (after < compactedBelow) throw new CursorExpiredError(after, compactedBelow, await this.head());
-    const all = rows.filter((r) => r.seq !== null).map(rowToEnvelope);
+    const events = rows.filter((r) => r.seq !== null).map(rowToEnvelope);
     const lastSeq =
-      all.length === limit ? all[all.length - 1]!.seq : (opts.upTo ?? all[all.length - 1]?.seq ?? after);
-    return {
-      events: all.filter((e) => matchesFilter(e, opts.filter)),
-      lastSeq: Math.max(lastSeq, after),
-      compactedBelow,
-    };
+      events.length === limit ? events[events.length - 1]!.seq : (opts.upTo ?? rows[0]?.head ?? after);
+    return { events, lastSeq: Math.max(lastSeq, after), compactedBelow };
   }
 
   /** Head and compaction mark, read together. */

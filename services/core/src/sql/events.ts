@@ -1,10 +1,12 @@
+import { NOTICE_TYPES_MAX_CHARS } from '../events/notice';
 import type { NewEvent } from '../events/types';
 
 export const EVENTS_CHANNEL = 'cm_events';
 
 /**
  * One statement appends a batch: it bumps event_head (whose row lock serialises appenders until
- * commit, so seq values become visible in order), inserts the rows and notifies with the new head.
+ * commit, so seq values become visible in order), inserts the rows and notifies the range and its
+ * types (`events/notice.ts`).
  */
 export function appendEvents(events: NewEvent[]): { text: string; values: unknown[] } {
   return {
@@ -17,7 +19,13 @@ export function appendEvents(events: NewEvent[]): { text: string; values: unknow
           WITH ORDINALITY AS e(type, thread_id, turn_id, item_id, source, data, trace_id, span_id, ord)
         RETURNING seq
       )
-      SELECT min(seq) AS first, max(seq) AS last, pg_notify('${EVENTS_CHANNEL}', max(seq)::text) FROM ins`,
+      , types AS (
+        SELECT string_agg(DISTINCT t, ',') AS list, bool_or(t ~ '[ ,]') AS odd FROM unnest($2::text[]) t
+      )
+      SELECT min(seq) AS first, max(seq) AS last,
+        pg_notify('${EVENTS_CHANNEL}', concat_ws(' ', max(seq), min(seq), (
+          SELECT CASE WHEN odd OR length(list) > ${NOTICE_TYPES_MAX_CHARS} THEN '*' ELSE list END FROM types)))
+      FROM ins`,
     values: [
       events.length,
       events.map((e) => e.type),
@@ -32,24 +40,37 @@ export function appendEvents(events: NewEvent[]): { text: string; values: unknow
   };
 }
 
+/** A type prefix as a LIKE pattern: `_`, `%` and `\` match themselves. */
+const likePrefix = (p: string) => `${p.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
 /**
- * Events with `after < seq [<= upTo]`, oldest first, read in one snapshot together with the
- * compaction mark: when `after` is below `compacted_below` no rows come back (only the mark), so a
- * reader can never be handed a range that compaction has thinned out.
+ * Events with `after < seq [<= upTo]`, oldest first, read in one snapshot together with the head and
+ * the compaction mark: when `after` is below `compacted_below` no rows come back (only the mark), so
+ * a reader can never be handed a range that compaction has thinned out. Thread and type filters are
+ * applied here, so a reader that wants a few types is not sent every delta.
  */
-export function readEvents(after: number, upTo: number | null, limit: number, threadIds?: string[]) {
+export function readEvents(
+  after: number,
+  upTo: number | null,
+  limit: number,
+  filter: { threadIds?: string[]; typePrefixes?: string[] } = {},
+) {
   const values: unknown[] = [after, limit];
   let where = 'seq > $1';
   if (upTo !== null) {
     values.push(upTo);
     where += ` AND seq <= $${values.length}`;
   }
-  if (threadIds && threadIds.length > 0) {
-    values.push(threadIds);
+  if (filter.threadIds && filter.threadIds.length > 0) {
+    values.push(filter.threadIds);
     where += ` AND thread_id = ANY($${values.length}::text[])`;
   }
+  if (filter.typePrefixes && filter.typePrefixes.length > 0) {
+    values.push(filter.typePrefixes.map(likePrefix));
+    where += ` AND type LIKE ANY($${values.length}::text[])`;
+  }
   return {
-    text: `SELECT h.compacted_below, e.seq, e.ts, e.type, e.thread_id, e.turn_id, e.item_id, e.source, e.data, e.trace_id, e.span_id
+    text: `SELECT h.seq AS head, h.compacted_below, e.seq, e.ts, e.type, e.thread_id, e.turn_id, e.item_id, e.source, e.data, e.trace_id, e.span_id
            FROM event_head h
            LEFT JOIN LATERAL (
              SELECT * FROM events WHERE ${where} ORDER BY seq LIMIT $2

@@ -5,6 +5,7 @@ import {
   EVENTS_CHANNEL,
   eventSpan,
   matchesFilter,
+  parseEventNotice,
   type EventEnvelope,
   type EventFilter,
   type EventLog,
@@ -103,14 +104,14 @@ export class EventHub {
     const state = await this.log.state();
     this.#head = state.head;
     this.#compactedBelow = state.compactedBelow;
-    this.notifier.on(EVENTS_CHANNEL, this.wake);
+    this.notifier.on(EVENTS_CHANNEL, this.#notified);
     this.notifier.on('reconnect', this.wake);
     await this.notifier.listen(EVENTS_CHANNEL);
     this.wake();
   }
 
   stop(): void {
-    this.notifier.off(EVENTS_CHANNEL, this.wake);
+    this.notifier.off(EVENTS_CHANNEL, this.#notified);
     this.notifier.off('reconnect', this.wake);
     for (const sub of [...this.#subs]) this.#end(sub, { code: 'server_shutdown', resumeFrom: sub.cursor });
   }
@@ -169,6 +170,12 @@ export class EventHub {
       cancel: () => void subs.delete(sub),
     };
   }
+
+  /** A NOTIFY names the range it committed: one the hub has already read past costs no read. */
+  #notified = (payload: string): void => {
+    const notice = parseEventNotice(payload);
+    if (!notice || notice.last > this.#head) this.wake();
+  };
 
   wake = (): void => {
     if (this.#pulling) {
