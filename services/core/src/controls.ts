@@ -121,33 +121,40 @@ export interface SessionControls {
   sandboxPolicy: SandboxPolicy | null;
 }
 
-/** Reads every stored layer of a session (or only the default scope when `sessionId` is null). */
+/**
+ * Reads every stored layer of a session (or only the default scope when `sessionId` is null), in
+ * one round trip: it runs before every turn.
+ */
 export async function loadControls(db: Queryable, sessionId: string | null): Promise<SessionControls> {
-  const { rows } = await db.query<{ scope: string; controls: Controls }>(
-    `SELECT scope, controls FROM controls
-      WHERE (scope = 'default' AND session_id = '') OR (scope = 'session' AND session_id = $1)`,
-    [sessionId ?? ''],
-  );
+  const { rows } = await db.query<{
+    default_controls: Controls | null;
+    session_controls: Controls | null;
+    found: boolean;
+    model: string | null;
+    approval_policy: unknown;
+    sandbox_policy: unknown;
+  }>({
+    name: 'cm_load_controls',
+    text: `SELECT (SELECT controls FROM controls WHERE scope = 'default' AND session_id = '') AS default_controls,
+                  (SELECT controls FROM controls WHERE scope = 'session' AND session_id = $1) AS session_controls,
+                  s.id IS NOT NULL AS found, s.model, s.approval_policy, s.sandbox_policy
+           FROM (SELECT 1) one LEFT JOIN sessions s ON s.id = $1`,
+    values: [sessionId ?? ''],
+  });
+  const row = rows[0];
   const out: SessionControls = {
-    session: rows.find((r) => r.scope === 'session')?.controls ?? {},
-    default: rows.find((r) => r.scope === 'default')?.controls ?? {},
+    session: (sessionId && row?.session_controls) || {},
+    default: row?.default_controls ?? {},
     runtime: {},
     sandboxPolicy: null,
   };
-  if (sessionId) {
-    const s = await db.query<{ model: string | null; approval_policy: unknown; sandbox_policy: unknown }>(
-      'SELECT model, approval_policy, sandbox_policy FROM sessions WHERE id = $1',
-      [sessionId],
-    );
-    const row = s.rows[0];
-    if (row) {
-      out.sandboxPolicy = (row.sandbox_policy as SandboxPolicy | null) ?? null;
-      out.runtime = runtimeControls({
-        model: row.model,
-        approvalPolicy: row.approval_policy,
-        sandboxPolicy: out.sandboxPolicy,
-      });
-    }
+  if (sessionId && row?.found) {
+    out.sandboxPolicy = (row.sandbox_policy as SandboxPolicy | null) ?? null;
+    out.runtime = runtimeControls({
+      model: row.model,
+      approvalPolicy: row.approval_policy,
+      sandboxPolicy: out.sandboxPolicy,
+    });
   }
   return out;
 }

@@ -83,7 +83,7 @@ export class EventAppender {
         else
           await withTransaction(this.pool, async (tx) => {
             await this.log.append(rows, tx);
-            for (const w of writes) await tx.query(w.text, w.values);
+            for (const w of writes) await tx.query(w);
           });
         this.#queue.splice(0, batch.length);
         backoff = 50;

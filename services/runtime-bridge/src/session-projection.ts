@@ -1,7 +1,8 @@
 import type { NewEvent } from '@codex-manager/core';
 
-/** One read-model write, run in the append transaction. */
+/** One read-model write, run in the append transaction (a prepared statement: they run every turn). */
 export interface Statement {
+  name: string;
   text: string;
   values: unknown[];
 }
@@ -12,7 +13,13 @@ export interface Statement {
  */
 export type Projection = (threadId: string, params: Record<string, unknown>, event: NewEvent) => Statement[];
 
-const sql = (text: string, ...values: unknown[]): Statement => ({ text, values });
+/** Texts are constants, so each gets the name of its first use (`cm_project_<n>`). */
+const names = new Map<string, string>();
+const sql = (text: string, ...values: unknown[]): Statement => {
+  let name = names.get(text);
+  if (!name) names.set(text, (name = `cm_project_${names.size + 1}`));
+  return { name, text, values };
+};
 
 interface Turn {
   id: string;

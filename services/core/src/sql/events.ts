@@ -8,8 +8,9 @@ export const EVENTS_CHANNEL = 'cm_events';
  * commit, so seq values become visible in order), inserts the rows and notifies the range and its
  * types (`events/notice.ts`).
  */
-export function appendEvents(events: NewEvent[]): { text: string; values: unknown[] } {
+export function appendEvents(events: NewEvent[]): { name: string; text: string; values: unknown[] } {
   return {
+    name: 'cm_append_events',
     text: `WITH h AS (
         UPDATE event_head SET seq = seq + $1 RETURNING seq - $1 AS base
       ), ins AS (
@@ -57,19 +58,25 @@ export function readEvents(
 ) {
   const values: unknown[] = [after, limit];
   let where = 'seq > $1';
+  // One prepared statement per shape of the query (readers run it at every wake-up).
+  let name = 'cm_read_events';
   if (upTo !== null) {
     values.push(upTo);
     where += ` AND seq <= $${values.length}`;
+    name += '_upto';
   }
   if (filter.threadIds && filter.threadIds.length > 0) {
     values.push(filter.threadIds);
     where += ` AND thread_id = ANY($${values.length}::text[])`;
+    name += '_threads';
   }
   if (filter.typePrefixes && filter.typePrefixes.length > 0) {
     values.push(filter.typePrefixes.map(likePrefix));
     where += ` AND type LIKE ANY($${values.length}::text[])`;
+    name += '_types';
   }
   return {
+    name,
     text: `SELECT h.seq AS head, h.compacted_below, e.seq, e.ts, e.type, e.thread_id, e.turn_id, e.item_id, e.source, e.data, e.trace_id, e.span_id
            FROM event_head h
            LEFT JOIN LATERAL (
