@@ -127,6 +127,14 @@ describe('turns', () => {
       await turnEnded(stack, s.id, t2.turn.id);
       expect((await commandItem(s.id, t2.turn.id)).exitCode).toBe(0);
       fs.rmSync(path.join(s.cwd, 'out.txt'), { force: true });
+
+      // Settings equal to the ones last sent are not sent again: the runtime keeps them for the
+      // thread (the thread itself started read-only).
+      const t3 = await send(s.id, { text: 'scn:exec' });
+      await turnEnded(stack, s.id, t3.turn.id);
+      expect((await commandItem(s.id, t3.turn.id)).exitCode).toBe(0);
+      expect(fs.readFileSync(path.join(s.cwd, 'out.txt'), 'utf8')).toBe('hi\n');
+      fs.rmSync(path.join(s.cwd, 'out.txt'), { force: true });
     } finally {
       await stack.api('PUT', '/api/controls/default', { controls: {}, mode: 'replace' });
     }

@@ -45,20 +45,48 @@ describe('the NOTIFY of an append', () => {
     return payloads.shift();
   };
 
-  it('names the committed range and its distinct types', async () => {
+  it('names the committed range and its distinct types, and carries the rows exactly as a read returns them', async () => {
     const log = new EventLog(db.pool);
     const range = await log.append([
-      { type: 'b.two', source: 'test', data: {} },
-      { type: 'a.one', source: 'test', data: {} },
-      { type: 'b.two', source: 'test', data: {} },
+      { type: 'b.two', threadId: 't1', source: 'test', data: { n: 1, nested: { z: [1, 'x'] } } },
+      { type: 'a.one', source: 'test', data: {}, traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) },
+      { type: 'b.two', threadId: 't1', turnId: 'u', itemId: 'i', source: 'test', data: { text: 'é ✓' } },
     ]);
     const notice = parseEventNotice((await next())!);
-    expect(notice).toEqual({ first: range!.first, last: range!.last, types: ['a.one', 'b.two'] });
+    expect(notice).toMatchObject({ first: range!.first, last: range!.last, types: ['a.one', 'b.two'] });
+    const { events } = await log.read(range!.first - 1, { upTo: range!.last });
+    expect(notice!.events).toEqual(events);
+    // Timestamps agree to the millisecond over many appends (both paths parse the same text).
+    for (let i = 0; i < 40; i++) {
+      const r = await log.append([{ type: 'c.three', source: 'test', data: { i } }]);
+      const n = parseEventNotice((await next())!);
+      expect(n!.events).toEqual((await log.read(r!.first - 1, { upTo: r!.last })).events);
+    }
+  });
+
+  it('leaves the rows out when they would not fit, so listeners read them', async () => {
+    const log = new EventLog(db.pool);
+    const big = await log.append([{ type: 'd.big', source: 'test', data: { text: 'x'.repeat(5000) } }]);
+    expect(parseEventNotice((await next())!)).toEqual({
+      first: big!.first,
+      last: big!.last,
+      types: ['d.big'],
+    });
+    const many = await log.append(
+      Array.from({ length: 120 }, (_, i) => ({
+        type: 'e.many',
+        threadId: `thread-${i}`,
+        source: 'test',
+        data: { i },
+      })),
+    );
+    const n = parseEventNotice((await next())!);
+    expect(n).toEqual({ first: many!.first, last: many!.last, types: ['e.many'] });
   });
 
   it('says `*` when a type could not be told apart in the list', async () => {
     const range = await new EventLog(db.pool).append([{ type: 'odd type', source: 'test', data: {} }]);
-    expect(parseEventNotice((await next())!)).toEqual({
+    expect(parseEventNotice((await next())!)).toMatchObject({
       first: range!.first,
       last: range!.last,
       types: null,

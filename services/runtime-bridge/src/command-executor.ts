@@ -12,6 +12,7 @@ import {
 } from '@codex-manager/core';
 import { RpcCallError, TransportClosedError } from './app-server/client';
 import { COMMAND_HANDLERS, type CommandHandler, type HandlerDeps } from './commands';
+import { LoadedThreads } from './commands/types';
 import type { RuntimeSupervisor } from './supervisor';
 import type { TraceIndex } from './trace-index';
 
@@ -51,7 +52,7 @@ export class CommandExecutor {
   #again = false;
   #poll: NodeJS.Timeout | null = null;
   #running = false;
-  readonly loaded = new Set<string>();
+  readonly loaded = new LoadedThreads();
 
   constructor(
     private readonly bus: CommandBus,

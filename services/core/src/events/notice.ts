@@ -1,25 +1,84 @@
+import pg from 'pg';
+import type { EventEnvelope } from './types';
+
 /**
  * What the NOTIFY of an append tells its listeners (channel `cm_events`): the seq range it
  * committed and the distinct types in it, as `<last> <first> <type,type,…>` (`*` instead of the
- * types when they would not fit a NOTIFY payload). Appends commit in seq order and NOTIFYs arrive in
- * commit order, so a listener whose position is just before `first` knows exactly what it missed.
+ * types when they would not fit), followed, when the whole payload stays under PostgreSQL's
+ * 8,000-byte limit, by a newline and the rows themselves as a JSON array. Appends commit in seq order
+ * and NOTIFYs arrive in commit order, so a listener whose position is just before `first` knows
+ * exactly what it missed, and can take small batches without reading the log.
  */
 export interface EventNotice {
   first: number;
   last: number;
   /** Distinct event types in the range; null when unknown (read the range to find out). */
   types: string[] | null;
+  /** The events of the range, exactly as a read of the log returns them; absent when they did not fit. */
+  events?: EventEnvelope[];
 }
 
-/** Longest list of types a notice carries (PostgreSQL's payload limit is 8,000 bytes). */
+/** Longest list of types a notice carries. */
 export const NOTICE_TYPES_MAX_CHARS = 7000;
+/** Batches whose event data is larger than this are never sent in the notice (read them instead). */
+export const NOTICE_ROWS_MAX_DATA = 4000;
+/** Payload bound, below PostgreSQL's 8,000 bytes. */
+export const NOTICE_MAX_BYTES = 7900;
+
+type NoticeRow = [
+  seq: number,
+  ts: string,
+  type: string,
+  threadId: string | null,
+  turnId: string | null,
+  itemId: string | null,
+  source: string,
+  data: Record<string, unknown>,
+  traceId: string | null,
+  spanId: string | null,
+];
+
+/** The timestamp parser a read of the log uses, so both paths give the same `ts` to the millisecond. */
+const parseTimestamp = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ, 'text') as (v: string) => Date;
+
+function envelopeOf([
+  seq,
+  ts,
+  type,
+  threadId,
+  turnId,
+  itemId,
+  source,
+  data,
+  traceId,
+  spanId,
+]: NoticeRow): EventEnvelope {
+  const e: EventEnvelope = { seq, ts: parseTimestamp(ts).toISOString(), type, source, data };
+  if (threadId) e.threadId = threadId;
+  if (turnId) e.turnId = turnId;
+  if (itemId) e.itemId = itemId;
+  if (traceId) e.traceId = traceId;
+  if (traceId && spanId) e.spanId = spanId;
+  return e;
+}
 
 export function parseEventNotice(payload: string): EventNotice | null {
-  const [last, first, types] = payload.split(' ');
+  const nl = payload.indexOf('\n');
+  const [last, first, types] = (nl < 0 ? payload : payload.slice(0, nl)).split(' ');
   const l = Number(last);
   const f = Number(first ?? last);
   if (!Number.isSafeInteger(l) || !Number.isSafeInteger(f) || l <= 0 || f <= 0 || f > l) return null;
-  return { first: f, last: l, types: types && types !== '*' ? types.split(',') : null };
+  const notice: EventNotice = { first: f, last: l, types: types && types !== '*' ? types.split(',') : null };
+  if (nl >= 0) {
+    try {
+      const events = (JSON.parse(payload.slice(nl + 1)) as NoticeRow[]).map(envelopeOf);
+      // Whole and in order, or not used at all.
+      if (events.length === l - f + 1 && events.every((e, i) => e.seq === f + i)) notice.events = events;
+    } catch {
+      // a malformed row list only costs the listener a read
+    }
+  }
+  return notice;
 }
 
 /**

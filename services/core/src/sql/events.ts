@@ -1,12 +1,12 @@
-import { NOTICE_TYPES_MAX_CHARS } from '../events/notice';
+import { NOTICE_MAX_BYTES, NOTICE_ROWS_MAX_DATA, NOTICE_TYPES_MAX_CHARS } from '../events/notice';
 import type { NewEvent } from '../events/types';
 
 export const EVENTS_CHANNEL = 'cm_events';
 
 /**
  * One statement appends a batch: it bumps event_head (whose row lock serialises appenders until
- * commit, so seq values become visible in order), inserts the rows and notifies the range and its
- * types (`events/notice.ts`).
+ * commit, so seq values become visible in order), inserts the rows and notifies the range, its
+ * types and, when they fit, the rows themselves (`events/notice.ts`).
  */
 export function appendEvents(events: NewEvent[]): { name: string; text: string; values: unknown[] } {
   return {
@@ -18,15 +18,24 @@ export function appendEvents(events: NewEvent[]): { name: string; text: string; 
         SELECT h.base + e.ord, e.type, e.thread_id, e.turn_id, e.item_id, e.source, e.data::jsonb, e.trace_id, e.span_id
         FROM h, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
           WITH ORDINALITY AS e(type, thread_id, turn_id, item_id, source, data, trace_id, span_id, ord)
-        RETURNING seq
+        RETURNING seq, ts, type, thread_id, turn_id, item_id, source, data, trace_id, span_id
+      ), head AS (
+        SELECT min(seq) AS first, max(seq) AS last FROM ins
+      ), types AS (
+        SELECT string_agg(DISTINCT t, ',') AS list, bool_or(t ~ '[[:space:],]') AS odd FROM unnest($2::text[]) t
+      ), line AS (
+        SELECT concat_ws(' ', head.last, head.first,
+          (SELECT CASE WHEN odd OR length(list) > ${NOTICE_TYPES_MAX_CHARS} THEN '*' ELSE list END FROM types)) AS text
+        FROM head
+      ), rows AS (
+        SELECT json_agg(json_build_array(seq, ts::text, type, thread_id, turn_id, item_id, source, data, trace_id, span_id)
+                        ORDER BY seq)::text AS text
+        FROM ins WHERE (SELECT coalesce(sum(octet_length(d)), 0) FROM unnest($7::text[]) d) <= ${NOTICE_ROWS_MAX_DATA}
       )
-      , types AS (
-        SELECT string_agg(DISTINCT t, ',') AS list, bool_or(t ~ '[ ,]') AS odd FROM unnest($2::text[]) t
-      )
-      SELECT min(seq) AS first, max(seq) AS last,
-        pg_notify('${EVENTS_CHANNEL}', concat_ws(' ', max(seq), min(seq), (
-          SELECT CASE WHEN odd OR length(list) > ${NOTICE_TYPES_MAX_CHARS} THEN '*' ELSE list END FROM types)))
-      FROM ins`,
+      SELECT head.first, head.last, pg_notify('${EVENTS_CHANNEL}',
+        CASE WHEN rows.text IS NOT NULL AND octet_length(line.text) + octet_length(rows.text) < ${NOTICE_MAX_BYTES}
+             THEN line.text || E'\n' || rows.text ELSE line.text END)
+      FROM head, line, rows`,
     values: [
       events.length,
       events.map((e) => e.type),

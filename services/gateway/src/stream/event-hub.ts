@@ -171,10 +171,15 @@ export class EventHub {
     };
   }
 
-  /** A NOTIFY names the range it committed: one the hub has already read past costs no read. */
+  /**
+   * A NOTIFY names the range it committed: one the hub has read already costs nothing, and a small
+   * one that directly follows the head carries its rows, which are taken without a read.
+   */
   #notified = (payload: string): void => {
     const notice = parseEventNotice(payload);
-    if (!notice || notice.last > this.#head) this.wake();
+    if (notice && notice.last <= this.#head) return;
+    if (notice?.events && !this.#pulling && notice.first === this.#head + 1) this.#accept(notice.events);
+    else this.wake();
   };
 
   wake = (): void => {
@@ -198,13 +203,18 @@ export class EventHub {
       const { events, compactedBelow } = await this.log.read(this.#head, { limit: READ_BATCH });
       this.#compactedBelow = compactedBelow;
       if (events.length === 0) return;
-      this.#head = events[events.length - 1]!.seq;
-      this.#ring.push(...events);
-      if (this.#ring.length > RING) this.#ring.splice(0, this.#ring.length - RING);
-      for (const sub of this.#subs) if (sub.live) this.#send(sub, events);
-      this.#traceFanOut(events);
+      this.#accept(events);
       if (events.length < READ_BATCH) return;
     }
+  }
+
+  /** The next events after the head, in order: into the ring and out to every live subscriber. */
+  #accept(events: EventEnvelope[]): void {
+    this.#head = events[events.length - 1]!.seq;
+    this.#ring.push(...events);
+    if (this.#ring.length > RING) this.#ring.splice(0, this.#ring.length - RING);
+    for (const sub of this.#subs) if (sub.live) this.#send(sub, events);
+    this.#traceFanOut(events);
   }
 
   /**

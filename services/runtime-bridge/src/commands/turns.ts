@@ -51,6 +51,35 @@ async function applyControls(
   return { runtime, effective };
 }
 
+/** Turn settings app-server keeps for the thread's later turns once a turn was started with them. */
+const STICKY = ['model', 'approvalPolicy', 'sandboxPolicy'] as const;
+
+/**
+ * turn/start without the sticky settings the thread was last sent with the same value. A failed
+ * start, or one in a collaboration mode (which sets the thread's settings itself), leaves them unknown:
+ * the next turn sends them all.
+ */
+async function startTurn(
+  ctx: HandlerContext,
+  threadId: string,
+  runtime: Record<string, unknown>,
+): Promise<TurnResult> {
+  const sent = ctx.loaded.sent(threadId);
+  const params = { ...runtime };
+  for (const key of STICKY) {
+    if (params[key] !== undefined && sent.get(key) === JSON.stringify(params[key])) delete params[key];
+  }
+  try {
+    const result = await callRuntime<TurnResult>(ctx, 'turn/start', params);
+    if (params.collaborationMode !== undefined) sent.clear();
+    else for (const key of STICKY) if (params[key] !== undefined) sent.set(key, JSON.stringify(params[key]));
+    return result;
+  } catch (e) {
+    sent.clear();
+    throw e;
+  }
+}
+
 /** A steer or interrupt refused by the runtime means the turn is no longer (or not yet) active. */
 function asConflict(e: unknown, what: string): unknown {
   if (e instanceof RpcCallError && e.rpc.code === -32600) {
@@ -66,7 +95,7 @@ export const TURN_HANDLERS: Record<string, CommandHandler> = {
     const threadId = stringParam(ctx, 'threadId');
     const { runtime, effective } = await applyControls(ctx, threadId, ctx.row.params);
     await ensureLoaded(ctx, threadId);
-    const result = await callRuntime<TurnResult>(ctx, 'turn/start', runtime);
+    const result = await startTurn(ctx, threadId, runtime);
     const turn = result.turn;
     return {
       result: { ...result, controls: effective },
