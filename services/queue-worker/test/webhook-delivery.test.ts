@@ -250,6 +250,38 @@ describe('the webhook-delivery job', () => {
     expect(rows[0].delivered_at).toBeInstanceOf(Date);
   });
 
+  it('fails for good after one attempt when the target refuses (410), and retries one asking to wait (429)', async () => {
+    runner = startRunner([{ name: 'ops', url: receiver.url, secret: SECRET, kinds: ['approval'] }]);
+    await runner.start();
+    receiver.got.length = 0;
+    receiver.script = [410];
+    const refused = await queue.enqueue('webhook-delivery', await added('ops', 'request:r10'), {
+      requestedBy: 'extension:webhooks',
+      source: 'test',
+    });
+    const failed = await settled(refused.job.id, ['failed']);
+    expect(failed).toMatchObject({ attempts: 1, error: { code: 'webhook_rejected', class: 'fatal' } });
+    expect(receiver.got).toHaveLength(1);
+    expect((await attemptsOf(refused.job.id)).map((a) => [a.status_code, a.error])).toEqual([
+      [410, 'HTTP 410'],
+    ]);
+    const { rows } = await db.pool.query(
+      'SELECT status, last_status_code FROM webhook_deliveries WHERE id = $1',
+      [refused.job.id],
+    );
+    expect(rows[0]).toMatchObject({ status: 'failed', last_status_code: 410 });
+
+    receiver.got.length = 0;
+    receiver.script = [429, 200];
+    const busy = await queue.enqueue('webhook-delivery', await added('ops', 'request:r11'), {
+      requestedBy: 'extension:webhooks',
+      source: 'test',
+    });
+    const done = await settled(busy.job.id, ['completed', 'failed']);
+    expect(done).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(receiver.got).toHaveLength(2);
+  });
+
   it('gives up after the bounded attempts on a target that cannot be reached, with each error audited', async () => {
     // A port nothing listens on: connection refused, every time.
     const closed = http.createServer();

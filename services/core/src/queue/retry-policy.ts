@@ -26,7 +26,7 @@ export const FAILURE_CLASSES: Record<string, FailureClass> = {
   worker_stopped: 'retryable',
   turn_failed: 'retryable',
   turn_interrupted: 'retryable',
-  webhook_failed: 'retryable', // a network error or a non-2xx answer from a webhook target
+  webhook_failed: 'retryable', // a network error, a timeout, a 5xx, 408, 425 or 429 from a webhook target
   '08000': 'retryable', // connection_exception
   '08003': 'retryable', // connection_does_not_exist
   '08006': 'retryable', // connection_failure
@@ -42,6 +42,7 @@ export const FAILURE_CLASSES: Record<string, FailureClass> = {
   forbidden: 'fatal',
   not_supported: 'fatal',
   conflict: 'fatal',
+  webhook_rejected: 'fatal', // any other non-2xx answer: the target refuses the delivery
   '22P02': 'fatal', // invalid_text_representation
   '23502': 'fatal', // not_null_violation
 };

@@ -57,11 +57,18 @@ async function loggedItem(pool: Pool, seq: number, itemId: string): Promise<Deli
   return item;
 }
 
+/** Answers worth sending the same request again for: the target is failing or asks to wait. */
+const retryableStatus = (status: number): boolean =>
+  status >= 500 || status === 408 || status === 425 || status === 429;
+
 /**
  * `webhook-delivery`: POSTs `{event, item, deliveredAt}` to the target's URL, signed with its secret
  * (`X-CM-Signature: sha256=<hex HMAC-SHA256 of the raw body>`), with `X-CM-Delivery` (stable across
- * retries) and `X-CM-Timestamp`. Every attempt is audited; a network error or a non-2xx answer fails
- * the attempt as `webhook_failed`, which the queue retries with backoff up to the type's limit.
+ * retries) and `X-CM-Timestamp`. Every attempt is audited; a network error, a timeout, a 5xx or a
+ * 408/425/429 fails the attempt as `webhook_failed`, which the queue retries with backoff up to the
+ * type's limit. Any other non-2xx answer (400, 401, 404, 410, a redirect…) is the target refusing the
+ * delivery: `webhook_rejected`, failed for good at once, since sending the same request again cannot
+ * change that answer.
  */
 export function webhookDeliveryJob(
   pool: Pool,
@@ -114,7 +121,8 @@ export function webhookDeliveryJob(
           : (err.cause?.code ?? err.cause?.message ?? err.message ?? String(e));
     }
     const durationMs = Math.round(performance.now() - started);
-    const last = ctx.job.attempts >= ctx.job.max_attempts;
+    const rejected = error !== null && statusCode !== null && !retryableStatus(statusCode);
+    const last = rejected || ctx.job.attempts >= ctx.job.max_attempts;
     const status = error === null ? 'delivered' : last ? 'failed' : 'retrying';
     await pool.query(
       `WITH a AS (
@@ -131,10 +139,14 @@ export function webhookDeliveryJob(
         { target: target.name, deliveryId: delivery.id, statusCode, error },
         'webhook delivery failed',
       );
-      throw new JobFailure('webhook_failed', `webhook ${target.name}: ${error}`, {
-        deliveryId: delivery.id,
-        statusCode,
-      });
+      throw new JobFailure(
+        rejected ? 'webhook_rejected' : 'webhook_failed',
+        `webhook ${target.name}: ${error}`,
+        {
+          deliveryId: delivery.id,
+          statusCode,
+        },
+      );
     }
     return { deliveryId: delivery.id, target: target.name, statusCode, durationMs };
   };
