@@ -1,4 +1,5 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
+import { pageTitle } from './composables/documentTitle';
 
 export const routes: RouteRecordRaw[] = [
   {
@@ -43,9 +44,9 @@ export const routes: RouteRecordRaw[] = [
 
 export function createAppRouter() {
   const router = createRouter({ history: createWebHistory(), routes });
+  // The tab's title is composed with the inbox count in `composables/documentTitle.ts`.
   router.afterEach((to) => {
-    const title = to.meta.title as string | undefined;
-    if (title) document.title = `${title} · Codex Manager`;
+    pageTitle.value = (to.meta.title as string | undefined) ?? null;
   });
   return router;
 }
