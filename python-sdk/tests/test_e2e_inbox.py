@@ -157,11 +157,12 @@ def test_the_async_client_hands_existing_items_then_new_ones(
             await acm.wait.for_turn(session_id, first)
             await acm.sessions.send_message(session_id, text="scn:exec")
             await asyncio.wait_for(task, 120)
-            assert await acm.inbox.count(session_id=session_id) == 0
             return seen
 
     seen = asyncio.run(main())
     assert seen[0] == first and len(seen) == 2 and seen[1] != first
+    # An item leaves once the runtime reports its request resolved, a moment after the decision.
+    until("the decided items to leave", lambda: cm.inbox.count(session_id=session_id) == 0)
 
 
 def test_usage_sums_the_tokens_of_a_session(
