@@ -3,7 +3,8 @@ import { AppError, ErrorCode } from '../errors';
 import { appendEvents, eventLogState, readEvents } from '../sql/events';
 import { type EventEnvelope, type EventFilter, type NewEvent } from './types';
 
-interface EventRow {
+/** An `events` row as the driver returns it. */
+export interface EventRow {
   seq: number;
   ts: Date;
   type: string;

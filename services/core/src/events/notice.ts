@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { rowToEnvelope } from './event-log';
 import type { EventEnvelope } from './types';
 
 /**
@@ -18,13 +19,6 @@ export interface EventNotice {
   events?: EventEnvelope[];
 }
 
-/** Longest list of types a notice carries. */
-export const NOTICE_TYPES_MAX_CHARS = 7000;
-/** Batches whose event data is larger than this are never sent in the notice (read them instead). */
-export const NOTICE_ROWS_MAX_DATA = 4000;
-/** Payload bound, below PostgreSQL's 8,000 bytes. */
-export const NOTICE_MAX_BYTES = 7900;
-
 type NoticeRow = [
   seq: number,
   ts: string,
@@ -41,26 +35,31 @@ type NoticeRow = [
 /** The timestamp parser a read of the log uses, so both paths give the same `ts` to the millisecond. */
 const parseTimestamp = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ, 'text') as (v: string) => Date;
 
-function envelopeOf([
+/** A row of the notice as the row a read of the log gets, so both become the same envelope. */
+const envelopeOf = ([
   seq,
   ts,
   type,
-  threadId,
-  turnId,
-  itemId,
+  thread_id,
+  turn_id,
+  item_id,
   source,
   data,
-  traceId,
-  spanId,
-]: NoticeRow): EventEnvelope {
-  const e: EventEnvelope = { seq, ts: parseTimestamp(ts).toISOString(), type, source, data };
-  if (threadId) e.threadId = threadId;
-  if (turnId) e.turnId = turnId;
-  if (itemId) e.itemId = itemId;
-  if (traceId) e.traceId = traceId;
-  if (traceId && spanId) e.spanId = spanId;
-  return e;
-}
+  trace_id,
+  span_id,
+]: NoticeRow) =>
+  rowToEnvelope({
+    seq,
+    ts: parseTimestamp(ts),
+    type,
+    thread_id,
+    turn_id,
+    item_id,
+    source,
+    data,
+    trace_id,
+    span_id,
+  });
 
 export function parseEventNotice(payload: string): EventNotice | null {
   const nl = payload.indexOf('\n');

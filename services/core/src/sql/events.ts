@@ -1,7 +1,13 @@
-import { NOTICE_MAX_BYTES, NOTICE_ROWS_MAX_DATA, NOTICE_TYPES_MAX_CHARS } from '../events/notice';
 import type { NewEvent } from '../events/types';
 
 export const EVENTS_CHANNEL = 'cm_events';
+
+/** Longest list of types the append's NOTIFY carries (`events/notice.ts` reads it). */
+const NOTICE_TYPES_MAX_CHARS = 7000;
+/** Batches whose event data is larger than this are never sent in the notice (read them instead). */
+const NOTICE_ROWS_MAX_DATA = 4000;
+/** Payload bound, below PostgreSQL's 8,000 bytes. */
+const NOTICE_MAX_BYTES = 7900;
 
 /**
  * One statement appends a batch: it bumps event_head (whose row lock serialises appenders until
