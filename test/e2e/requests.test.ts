@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EventEnvelope, RequestView } from '../../services/core/src';
+import { sendMessage, untrustedSession } from '../helpers/sessions';
 import { SseClient } from '../helpers/sse';
 import { startStack, type Stack } from '../helpers/stack';
 
@@ -27,29 +28,12 @@ interface Decided {
 const PLAN = { collaborationMode: 'plan' };
 const WHO = { 'x-actor': 'alice', 'x-client': 'e2e' };
 
-let dirs = 0;
 async function newSession(extra: Params = {}): Promise<{ id: string; cwd: string; stream: SseClient }> {
-  const cwd = path.join(stack.dataDir, `ws-${++dirs}`);
-  mkdirSync(cwd, { recursive: true });
-  const res = await stack.api<{ session: { id: string } }>('POST', '/api/sessions', {
-    cwd,
-    approvalPolicy: 'untrusted',
-    sandbox: 'workspace-write',
-    ...extra,
-  });
-  expect(res.status).toBe(201);
-  const id = res.body.session.id;
+  const { id, cwd } = await untrustedSession(stack, extra);
   return { id, cwd, stream: new SseClient(`${stack.url}/api/stream?threads=${id}&after=0`) };
 }
 
-async function send(session: string, text: string, extra: Params = {}): Promise<string> {
-  const res = await stack.api<{ turn: { id: string } }>('POST', `/api/sessions/${session}/messages`, {
-    text,
-    ...extra,
-  });
-  expect(res.status).toBe(202);
-  return res.body.turn.id;
-}
+const send = (session: string, text: string, extra: Params = {}) => sendMessage(stack, session, text, extra);
 
 /** The `request.created` event of the turn, once it has streamed. */
 async function requestOf(stream: SseClient, turnId: string): Promise<EventEnvelope> {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { dashboardSuite, docScreenshot } from '../helpers/browser';
+import { sendMessage, untrustedSession } from '../helpers/sessions';
 import type { Stack } from '../helpers/stack';
 
 // The dashboard's inbox and usage views in Debian's Chromium against the real stack in demo mode:
@@ -15,29 +16,9 @@ let page: Page;
 // Runs after the suite's own setup (hooks run in the order they are declared).
 beforeAll(() => ({ stack, page } = suite));
 
-let dirs = 0;
-/** A chat made over the API, in its own directory; `untrusted` so `scn:exec` and `scn:patch` ask. */
-async function newSession(extra: Record<string, unknown> = {}): Promise<{ id: string; cwd: string }> {
-  const cwd = path.join(stack.dataDir, `inbox-ws-${++dirs}`);
-  fs.mkdirSync(cwd, { recursive: true });
-  const res = await stack.api<{ session: { id: string } }>('POST', '/api/sessions', {
-    cwd,
-    approvalPolicy: 'untrusted',
-    sandbox: 'workspace-write',
-    ...extra,
-  });
-  expect(res.status).toBe(201);
-  return { id: res.body.session.id, cwd };
-}
-
-async function send(session: string, text: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const res = await stack.api<{ turn: { id: string } }>('POST', `/api/sessions/${session}/messages`, {
-    text,
-    ...extra,
-  });
-  expect(res.status).toBe(202);
-  return res.body.turn.id;
-}
+const newSession = (extra: Record<string, unknown> = {}) => untrustedSession(stack, extra);
+const send = (session: string, text: string, extra: Record<string, unknown> = {}) =>
+  sendMessage(stack, session, text, extra);
 
 /** Polls until `check` holds; the error says what was last seen. */
 async function until<T>(what: string, read: () => Promise<T>, check: (v: T) => boolean): Promise<T> {

@@ -1,9 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { verifyWebhookSignature } from '../../services/core/src';
 import { turnEnded, until } from '../helpers/poll';
+import { sendMessage, untrustedSession } from '../helpers/sessions';
 import { startStack, type Stack } from '../helpers/stack';
 
 // Webhook delivery through the whole stack: an approval raised by the real runtime (`scn:exec` in a
@@ -63,19 +62,8 @@ interface Delivery {
 }
 
 it('delivers an approval raised by the runtime to its target, signed, after a refused first attempt', async () => {
-  const cwd = path.join(stack.dataDir, 'ws-webhooks');
-  mkdirSync(cwd, { recursive: true });
-  const created = await stack.api<{ session: { id: string } }>('POST', '/api/sessions', {
-    cwd,
-    approvalPolicy: 'untrusted',
-    sandbox: 'workspace-write',
-  });
-  expect(created.status).toBe(201);
-  const sessionId = created.body.session.id;
-  const sent = await stack.api<{ turn: { id: string } }>('POST', `/api/sessions/${sessionId}/messages`, {
-    text: 'scn:exec please',
-  });
-  expect(sent.status).toBe(202);
+  const { id: sessionId } = await untrustedSession(stack);
+  const turnId = await sendMessage(stack, sessionId, 'scn:exec please');
 
   const deliveries = async () =>
     (await stack.api<{ deliveries: Delivery[] }>('GET', '/api/webhooks/deliveries?target=ops')).body
@@ -125,7 +113,7 @@ it('delivers an approval raised by the runtime to its target, signed, after a re
     },
   );
   expect(decided.status).toBe(200);
-  await turnEnded(stack, sessionId, sent.body.turn.id);
+  await turnEnded(stack, sessionId, turnId);
   expect(
     (await stack.api('POST', `/api/sessions/${sessionId}/messages`, { text: 'scn:exec again' })).status,
   ).toBe(202);
