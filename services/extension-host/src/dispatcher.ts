@@ -13,7 +13,7 @@ import {
   type Pool,
 } from '@codex-manager/core';
 import type { LoadedExtension } from './loader';
-import { WokenLoop } from './woken-loop';
+import { SETTLE_MS, WokenLoop, announcesRequest } from './woken-loop';
 import { matchesEvent } from './manifest';
 import type { ExtensionStats } from './stats';
 
@@ -55,6 +55,7 @@ export class Dispatcher {
     private readonly events: EventLog,
     private readonly log: Logger,
     pollMs = 1000,
+    settleMs = SETTLE_MS,
   ) {
     this.#wakes = new WokenLoop({
       notifier,
@@ -64,6 +65,8 @@ export class Dispatcher {
       onError: (e) => this.log.error({ err: e.message }, 'dispatching events failed'),
       afterRun: () => this.#swap(),
       absorb: (payload) => this.#absorb(payload),
+      settleMs,
+      urgent: announcesRequest,
     });
   }
 
@@ -101,7 +104,7 @@ export class Dispatcher {
    * without a read (written later, like any move over unhandled events).
    */
   #absorb(payload: string): boolean {
-    const notice = parseEventNotice(payload);
+    const notice = parseEventNotice(payload, false);
     const set = this.#set;
     if (!notice || this.#pending || set.length === 0) return false;
     const position = Math.min(...set.map((e) => this.#cursors.get(e.manifest.name) ?? 0));

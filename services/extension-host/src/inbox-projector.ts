@@ -1,4 +1,4 @@
-import { WokenLoop } from './woken-loop';
+import { SETTLE_MS, WokenLoop, announcesRequest } from './woken-loop';
 import {
   CursorExpiredError,
   EVENTS_CHANNEL,
@@ -42,6 +42,8 @@ export class InboxProjector {
       work: () => this.#run(),
       onError: (e) => opts.log.error({ err: e.message }, 'inbox projection failed; retrying'),
       absorb: (payload) => this.#absorb(payload),
+      settleMs: SETTLE_MS,
+      urgent: announcesRequest,
     });
   }
 
@@ -123,7 +125,7 @@ export class InboxProjector {
 
   /** A NOTIFY whose range follows `#seen` and holds no cause moves it without a read. */
   #absorb(payload: string): boolean {
-    const notice = parseEventNotice(payload);
+    const notice = parseEventNotice(payload, false);
     if (!notice || !noticeSkips(notice, this.#seen, CAUSES.typePrefixes)) return false;
     if (notice.last > this.#seen) {
       this.#seen = notice.last;

@@ -1,4 +1,19 @@
-import type { Notifier } from '@codex-manager/core';
+import { parseEventNotice, type Notifier } from '@codex-manager/core';
+
+/**
+ * How long the extension-host's loops let a burst of appends settle before reading (see
+ * `settleMs`): a tenth of a second is invisible to automation and to a person reading the inbox.
+ */
+export const SETTLE_MS = 100;
+
+/**
+ * An event-log NOTIFY that must not wait: it announces a server request (an approval, a question, a
+ * tool call) that an extension may be the one to answer, or types it cannot tell.
+ */
+export function announcesRequest(payload: string): boolean {
+  const types = parseEventNotice(payload, false)?.types;
+  return !types || types.some((t) => t.startsWith('request.'));
+}
 
 export interface WokenLoopOptions {
   notifier: Notifier;
@@ -17,6 +32,15 @@ export interface WokenLoopOptions {
    * Wakes without a payload (poll, reconnect, direct calls) always run.
    */
   absorb?: (payload: string) => boolean;
+  /**
+   * For background consumers: how long a run waits after the wake that starts it. A turn writes its
+   * events in a dozen small appends within ~150 ms; waiting lets one run read them all, after the
+   * burst instead of inside it, where each read takes CPU from the runtime producing the turn. Wakes
+   * during the wait join the coming run. 0 (default) runs at once.
+   */
+  settleMs?: number;
+  /** A NOTIFY payload that must not wait (its run starts at once, or a waiting run is started now). */
+  urgent?: (payload: string) => boolean;
 }
 
 /**
@@ -29,6 +53,8 @@ export class WokenLoop {
   /** Wakes that came during a run: `force` (no payload) or the newest payload to check after it. */
   #again: { force: boolean; payload: string | null } | null = null;
   #timer: NodeJS.Timeout | null = null;
+  /** Set while a run waits out `settleMs`: ends the wait early. */
+  #settling: (() => void) | null = null;
 
   constructor(private readonly o: WokenLoopOptions) {}
 
@@ -58,6 +84,7 @@ export class WokenLoop {
     this.o.notifier.off(this.o.channel, this.#notified);
     this.o.notifier.off('reconnect', this.wake);
     if (this.#timer) clearInterval(this.#timer);
+    this.#settling?.();
     await this.#current;
   }
 
@@ -69,6 +96,12 @@ export class WokenLoop {
 
   #wake(payload: string | null): void {
     if (!this.#active) return;
+    const urgent = payload !== null && (this.o.urgent?.(payload) ?? false);
+    if (this.#settling) {
+      // The coming run reads everything committed before it starts, this wake's events included.
+      if (urgent) this.#settling();
+      return;
+    }
     if (this.#current) {
       const again = (this.#again ??= { force: false, payload: null });
       if (payload === null) again.force = true;
@@ -76,8 +109,9 @@ export class WokenLoop {
       return;
     }
     if (payload !== null && this.o.absorb!(payload)) return;
-    this.#current = this.o
-      .work()
+    const settleMs = urgent ? 0 : (this.o.settleMs ?? 0);
+    this.#current = (settleMs > 0 ? this.#settle(settleMs) : Promise.resolve())
+      .then(() => (this.#active ? this.o.work() : undefined))
       .catch(this.o.onError)
       .finally(() => {
         this.#current = null;
@@ -87,5 +121,16 @@ export class WokenLoop {
         if (again?.force) this.wake();
         else if (again?.payload) this.#wake(again.payload);
       });
+  }
+
+  #settle(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.#settling?.(), ms);
+      this.#settling = () => {
+        clearTimeout(timer);
+        this.#settling = null;
+        resolve();
+      };
+    });
   }
 }

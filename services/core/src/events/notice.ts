@@ -61,14 +61,18 @@ const envelopeOf = ([
     span_id,
   });
 
-export function parseEventNotice(payload: string): EventNotice | null {
+/**
+ * Reads a notice. `withEvents: false` reads only its head (range and types), for listeners that
+ * never use the rows and should not pay for decoding them.
+ */
+export function parseEventNotice(payload: string, withEvents = true): EventNotice | null {
   const nl = payload.indexOf('\n');
   const [last, first, types] = (nl < 0 ? payload : payload.slice(0, nl)).split(' ');
   const l = Number(last);
   const f = Number(first ?? last);
   if (!Number.isSafeInteger(l) || !Number.isSafeInteger(f) || l <= 0 || f <= 0 || f > l) return null;
   const notice: EventNotice = { first: f, last: l, types: types && types !== '*' ? types.split(',') : null };
-  if (nl >= 0) {
+  if (nl >= 0 && withEvents) {
     try {
       const events = (JSON.parse(payload.slice(nl + 1)) as NoticeRow[]).map(envelopeOf);
       // Whole and in order, or not used at all.
