@@ -5,12 +5,13 @@ import register, { titleFrom } from '../index.mjs';
 const handlers = new Map();
 register({ on: (event, handle) => handlers.set(event, handle) });
 
-function context(settings = {}) {
+function context(settings = {}, fail = false) {
   const renames = [];
   const actions = {
     readSetting: async ({ key }) => settings[key],
     renameSession: async (p) => {
       renames.push(p);
+      if (fail) throw new Error('database unavailable');
       return { action: 'renameSession', outcome: 'ok' };
     },
   };
@@ -44,11 +45,17 @@ test('renames an untitled session once its first turn completes, only if still u
   assert.deepEqual(renames, [{ sessionId: 's1', title: 'Add a README', ifTitle: null }]);
   await handlers.get('runtime.item.completed')(userMessage('s1', 'Second request'), ctx);
   await handlers.get('runtime.turn.completed')(turnCompleted('s1'), ctx);
-  assert.equal(
-    renames.length,
-    2,
-    'a later turn asks again, but only an untitled session is renamed (ifTitle: null)',
-  );
+  assert.equal(renames.length, 1, 'a session whose rename had an outcome is not asked again');
+});
+
+test('a rename that failed is tried again after the next turn', async () => {
+  const broken = context({}, true);
+  await handlers.get('runtime.item.completed')(userMessage('s3', 'First try'), broken.ctx);
+  await assert.rejects(handlers.get('runtime.turn.completed')(turnCompleted('s3'), broken.ctx));
+  const { renames, ctx } = context();
+  await handlers.get('runtime.item.completed')(userMessage('s3', 'Second try'), ctx);
+  await handlers.get('runtime.turn.completed')(turnCompleted('s3'), ctx);
+  assert.deepEqual(renames, [{ sessionId: 's3', title: 'Second try', ifTitle: null }]);
 });
 
 test('waits for a completed turn and respects autoTitle.enabled = false', async () => {
