@@ -16,6 +16,9 @@ import { LoadedThreads } from './commands/types';
 import type { RuntimeSupervisor } from './supervisor';
 import type { TraceIndex } from './trace-index';
 
+/** Commands claimed per query. */
+const CLAIM_BATCH = 16;
+
 type CommandError = { code: string; message: string; details?: Record<string, unknown> };
 
 /** Every failure becomes a stable code; decided by error class and JSON-RPC code, never by text. */
@@ -110,9 +113,10 @@ export class CommandExecutor {
     try {
       for (;;) {
         if (!this.#running || !this.supervisor.client) return;
-        const rows = await this.bus.claim(this.claimer);
+        const rows = await this.bus.claim(this.claimer, CLAIM_BATCH);
         for (const row of rows) this.#schedule(row);
-        if (rows.length === 0) return;
+        // A short batch emptied the queue; a command created since then wakes the loop again.
+        if (rows.length < CLAIM_BATCH) return;
       }
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'claiming commands failed');
