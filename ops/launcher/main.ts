@@ -37,6 +37,7 @@ function serviceEnv(
     CM_PARENT_PID: String(process.pid),
     // Flags given to the launcher reach the services too.
     CM_EVENT_BATCH_WINDOW_MS: String(config.eventBatchWindowMs),
+    CM_EVENT_HOLD_MS: String(config.eventHoldMs),
     CM_COALESCE_DELTAS: String(config.coalesceDeltas),
     CM_DELTA_RETENTION_MS: String(config.deltaRetentionMs),
   };

@@ -47,6 +47,7 @@ const schema = z.object({
   heartbeatIntervalMs: int(100, 600_000),
   heartbeatStaleMs: int(200, 3_600_000),
   eventBatchWindowMs: int(0, 1000),
+  eventHoldMs: int(0, 1000),
   coalesceDeltas: bool,
   deltaRetentionMs: int(0, 10 * 365 * 24 * 3_600_000),
   otlpEndpoint: z.url().optional(),
@@ -253,6 +254,14 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     env: 'CM_EVENT_BATCH_WINDOW_MS',
     description: 'Runtime notifications arriving within this window are appended in one transaction.',
     default: '2',
+  },
+  {
+    key: 'eventHoldMs',
+    flag: 'event-hold-ms',
+    env: 'CM_EVENT_HOLD_MS',
+    description:
+      'Bookkeeping notifications (item started/completed, thread status, token usage, rate limits) may wait this long to join the next append; deltas and turn start/end never wait.',
+    default: '50',
   },
   {
     key: 'coalesceDeltas',

@@ -1,5 +1,6 @@
 import {
   DELTA_EVENT_TYPES,
+  runtimeEventType,
   withTransaction,
   type EventLog,
   type Logger,
@@ -11,13 +12,34 @@ import type { Statement } from './session-projection';
 
 const DELTA_TYPES = new Set(DELTA_EVENT_TYPES);
 
+/**
+ * Bookkeeping notifications nobody watches as they happen (an item's start and end, thread status,
+ * token usage, rate limits, read state). They may wait up to `holdMs` for the next batch instead of
+ * costing an append, and a NOTIFY to every listener, of their own. Everything else (text and output
+ * deltas, turn start and end, errors, anything unknown) goes out within the batch window, taking
+ * whatever waits with it, so the log order never changes.
+ */
+export const HELD_TYPES: ReadonlySet<string> = new Set(
+  [
+    'item/started',
+    'item/completed',
+    'item/reasoning/summaryPartAdded',
+    'thread/status/changed',
+    'thread/tokenUsage/updated',
+    'thread/readState/changed',
+    'account/rateLimits/updated',
+  ].map(runtimeEventType),
+);
+
 /** The read-model writes a batch calls for, in order (`projector.ts`). */
 export type Projector = (events: NewEvent[]) => Statement[];
 
 /**
  * Appends runtime events in arrival order. Events arriving within `windowMs` of each other go in
  * one transaction (one INSERT + one NOTIFY), together with the read-model updates the projector
- * derives from them, so read models never run ahead of or behind the log. One flush runs at a time.
+ * derives from them, so read models never run ahead of or behind the log. `HELD_TYPES` may wait up
+ * to `holdMs` (a turn's dozen notifications then take about four appends instead of ten). One flush
+ * runs at a time.
  * A failed flush is retried with backoff; events are never reordered or dropped while the process lives.
  * With `coalesce`, consecutive text deltas of one item within a batch become one event
  * (`delta-coalescer.ts`): same text, same order, far fewer rows during a burst. A batch that
@@ -27,6 +49,8 @@ export type Projector = (events: NewEvent[]) => Statement[];
 export class EventAppender {
   #queue: NewEvent[] = [];
   #timer: NodeJS.Timeout | null = null;
+  /** When the pending timer fires (performance.now()); a sooner need moves it earlier, never later. */
+  #due = 0;
   #flushing: Promise<void> | null = null;
   #idle: (() => void)[] = [];
 
@@ -36,7 +60,7 @@ export class EventAppender {
     private readonly project: Projector,
     private readonly windowMs: number,
     private readonly logger: Logger,
-    private readonly opts: { maxBatch?: number; coalesce?: boolean } = {},
+    private readonly opts: { maxBatch?: number; coalesce?: boolean; holdMs?: number } = {},
   ) {}
 
   private get maxBatch(): number {
@@ -47,18 +71,24 @@ export class EventAppender {
     this.#queue.push(event);
     if (this.#flushing) return; // the running flush loops until the queue is empty
     if (this.#queue.length >= this.maxBatch) this.#kick(0);
-    else if (!this.#timer) this.#kick(this.windowMs);
+    else this.#kick(HELD_TYPES.has(event.type) ? (this.opts.holdMs ?? 0) : this.windowMs);
   }
 
-  /** Resolves once everything pushed so far is committed. */
+  /** Resolves once everything pushed so far is committed; nothing waits out its hold. */
   drain(): Promise<void> {
     if (this.#queue.length === 0 && !this.#flushing) return Promise.resolve();
-    if (!this.#flushing && !this.#timer) this.#kick(0);
+    if (!this.#flushing) this.#kick(0);
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
+  /** Flushes within `delay` ms: sooner than the pending timer moves it, later leaves it. */
   #kick(delay: number): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    const due = performance.now() + delay;
+    if (this.#timer) {
+      if (due >= this.#due) return;
+      clearTimeout(this.#timer);
+    }
+    this.#due = due;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#flushing = this.#flushLoop().finally(() => {

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   const methods = new RuntimeMethods({ bin: codex.bin, codexHome, log });
   const appender = new EventAppender(pool, events, projectEvents, config.eventBatchWindowMs, log, {
     coalesce: config.coalesceDeltas,
+    holdMs: config.eventHoldMs,
   });
   const requests = new RequestLedger({ pool, events, appender, traces, log });
   // No app-server is alive yet: every request an earlier one asked can no longer be answered.

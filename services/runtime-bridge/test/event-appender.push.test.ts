@@ -69,6 +69,38 @@ describe('EventAppender', () => {
     expect(projected.every((b) => b.some((e) => !e.type.endsWith('.delta')))).toBe(true);
   });
 
+  it('lets bookkeeping notifications wait for the next batch, which a turn event sends at once', async () => {
+    const log = new EventLog(db.pool);
+    const start = (await log.state()).head;
+    const appender = new EventAppender(db.pool, log, () => [], 2, createLogger('test', 'silent'), {
+      holdMs: 60_000,
+    });
+    appender.push(notificationEvent('item/started', { threadId: 'th', turnId: 'tu', item: { id: 'i1' } }));
+    appender.push(notificationEvent('thread/status/changed', { threadId: 'th', status: { type: 'active' } }));
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await log.read(start, { limit: 10 })).events).toHaveLength(0);
+    appender.push(
+      notificationEvent('turn/started', { threadId: 'th', turn: { id: 'tu', status: 'inProgress' } }),
+    );
+    let events: Awaited<ReturnType<EventLog['read']>>['events'] = [];
+    for (let i = 0; i < 500 && events.length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      events = (await log.read(start, { limit: 10 })).events;
+    }
+    expect(events.map((e) => e.type)).toEqual([
+      'runtime.item.started',
+      'runtime.thread.status.changed',
+      'runtime.turn.started',
+    ]);
+    // One append: one statement's timestamp.
+    expect(new Set(events.map((e) => e.ts)).size).toBe(1);
+
+    // drain() never waits out a hold (a request's events must follow what came before, now).
+    appender.push(notificationEvent('item/completed', { threadId: 'th', turnId: 'tu', item: { id: 'i1' } }));
+    await appender.drain();
+    expect((await log.read(start, { limit: 10 })).events.at(-1)!.type).toBe('runtime.item.completed');
+  });
+
   it('stores one event per notification with coalescing off', async () => {
     const { events } = await run(false);
     expect(events.filter((e) => e.type === 'runtime.item.agentMessage.delta')).toHaveLength(2000);
