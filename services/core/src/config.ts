@@ -260,8 +260,8 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     flag: 'event-hold-ms',
     env: 'CM_EVENT_HOLD_MS',
     description:
-      'Bookkeeping notifications (item started/completed, thread status, token usage, rate limits) may wait this long to join the next append; deltas and turn start/end never wait.',
-    default: '50',
+      "Bookkeeping notifications (turn started, warnings, item started/completed, thread status, token usage, rate limits) may wait this long to join the next append; deltas (an item's first one at once), the turn's end and anything else never wait.",
+    default: '100',
   },
   {
     key: 'coalesceDeltas',

@@ -13,14 +13,17 @@ import type { Statement } from './session-projection';
 const DELTA_TYPES = new Set(DELTA_EVENT_TYPES);
 
 /**
- * Bookkeeping notifications nobody watches as they happen (an item's start and end, thread status,
- * token usage, rate limits, read state). They may wait up to `holdMs` for the next batch instead of
- * costing an append, and a NOTIFY to every listener, of their own. Everything else (text and output
- * deltas, turn start and end, errors, anything unknown) goes out within the batch window, taking
- * whatever waits with it, so the log order never changes.
+ * Bookkeeping notifications nobody watches as they happen (the turn's start, which its starter
+ * already has from turn/start; warnings; an item's start and end; thread status, token usage, rate
+ * limits, read state). They may wait up to `holdMs` for the next batch instead of costing an append, and a
+ * NOTIFY to every listener, of their own, while the runtime is preparing its model request.
+ * Everything else (text and output deltas, the turn's end, errors, anything unknown) goes out
+ * within the batch window, taking whatever waits with it, so the log order never changes.
  */
 export const HELD_TYPES: ReadonlySet<string> = new Set(
   [
+    'turn/started',
+    'warning',
     'item/started',
     'item/completed',
     'item/reasoning/summaryPartAdded',
@@ -48,9 +51,11 @@ export type Projector = (events: NewEvent[]) => Statement[];
  */
 export class EventAppender {
   #queue: NewEvent[] = [];
-  #timer: NodeJS.Timeout | null = null;
+  #timer: { cancel: () => void } | null = null;
   /** When the pending timer fires (performance.now()); a sooner need moves it earlier, never later. */
   #due = 0;
+  /** The item whose deltas came last: a delta of another item is the first of its stream. */
+  #streaming: string | undefined;
   #flushing: Promise<void> | null = null;
   #idle: (() => void)[] = [];
 
@@ -69,8 +74,13 @@ export class EventAppender {
 
   push(event: NewEvent): void {
     this.#queue.push(event);
+    // The first delta of an item (the first words of a reply, the first output of a command) is what
+    // a person waits for: it goes out at once. The window batches the deltas that follow it.
+    const delta = DELTA_TYPES.has(event.type);
+    const first = delta && event.itemId !== this.#streaming;
+    if (delta) this.#streaming = event.itemId;
     if (this.#flushing) return; // the running flush loops until the queue is empty
-    if (this.#queue.length >= this.maxBatch) this.#kick(0);
+    if (first || this.#queue.length >= this.maxBatch) this.#kick(0);
     else this.#kick(HELD_TYPES.has(event.type) ? (this.opts.holdMs ?? 0) : this.windowMs);
   }
 
@@ -86,17 +96,25 @@ export class EventAppender {
     const due = performance.now() + delay;
     if (this.#timer) {
       if (due >= this.#due) return;
-      clearTimeout(this.#timer);
+      this.#timer.cancel();
     }
     this.#due = due;
-    this.#timer = setTimeout(() => {
+    const fire = () => {
       this.#timer = null;
       this.#flushing = this.#flushLoop().finally(() => {
         this.#flushing = null;
         if (this.#queue.length > 0) this.#kick(0);
         else this.#idle.splice(0).forEach((r) => r());
       });
-    }, delay);
+    };
+    // 0: after the lines already read from the runtime's output (one chunk is one batch), not 1 ms.
+    if (delay <= 0) {
+      const t = setImmediate(fire);
+      this.#timer = { cancel: () => clearImmediate(t) };
+    } else {
+      const t = setTimeout(fire, delay);
+      this.#timer = { cancel: () => clearTimeout(t) };
+    }
   }
 
   async #flushLoop(): Promise<void> {

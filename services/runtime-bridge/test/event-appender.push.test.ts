@@ -45,6 +45,16 @@ async function run(coalesce: boolean) {
   return { events, projected };
 }
 
+/** The events after `start` once there are `n` of them (bounded wait). */
+async function readUntil(log: EventLog, start: number, n: number) {
+  for (let i = 0; i < 500; i++) {
+    const { events } = await log.read(start, { limit: 10 });
+    if (events.length >= n) return events;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`fewer than ${n} events after 10 s`);
+}
+
 describe('EventAppender', () => {
   it('stores a burst coalesced, with the same text and order, and projects every non-delta event once', async () => {
     const { events, projected } = await run(true);
@@ -69,28 +79,28 @@ describe('EventAppender', () => {
     expect(projected.every((b) => b.some((e) => !e.type.endsWith('.delta')))).toBe(true);
   });
 
-  it('lets bookkeeping notifications wait for the next batch, which a turn event sends at once', async () => {
+  it("lets bookkeeping notifications wait for the next batch, which the turn's end sends at once", async () => {
     const log = new EventLog(db.pool);
     const start = (await log.state()).head;
     const appender = new EventAppender(db.pool, log, () => [], 2, createLogger('test', 'silent'), {
       holdMs: 60_000,
     });
+    appender.push(
+      notificationEvent('turn/started', { threadId: 'th', turn: { id: 'tu', status: 'inProgress' } }),
+    );
     appender.push(notificationEvent('item/started', { threadId: 'th', turnId: 'tu', item: { id: 'i1' } }));
     appender.push(notificationEvent('thread/status/changed', { threadId: 'th', status: { type: 'active' } }));
     await new Promise((r) => setTimeout(r, 300));
     expect((await log.read(start, { limit: 10 })).events).toHaveLength(0);
     appender.push(
-      notificationEvent('turn/started', { threadId: 'th', turn: { id: 'tu', status: 'inProgress' } }),
+      notificationEvent('turn/completed', { threadId: 'th', turn: { id: 'tu', status: 'completed' } }),
     );
-    let events: Awaited<ReturnType<EventLog['read']>>['events'] = [];
-    for (let i = 0; i < 500 && events.length < 3; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      events = (await log.read(start, { limit: 10 })).events;
-    }
+    const events = await readUntil(log, start, 4);
     expect(events.map((e) => e.type)).toEqual([
+      'runtime.turn.started',
       'runtime.item.started',
       'runtime.thread.status.changed',
-      'runtime.turn.started',
+      'runtime.turn.completed',
     ]);
     // One append: one statement's timestamp.
     expect(new Set(events.map((e) => e.ts)).size).toBe(1);
@@ -99,6 +109,22 @@ describe('EventAppender', () => {
     appender.push(notificationEvent('item/completed', { threadId: 'th', turnId: 'tu', item: { id: 'i1' } }));
     await appender.drain();
     expect((await log.read(start, { limit: 10 })).events.at(-1)!.type).toBe('runtime.item.completed');
+  });
+
+  it("sends an item's first delta at once and batches the rest in the window", async () => {
+    const log = new EventLog(db.pool);
+    const start = (await log.state()).head;
+    const appender = new EventAppender(db.pool, log, () => [], 60_000, createLogger('test', 'silent'));
+    const text = (itemId: string, d: string) =>
+      notificationEvent('item/agentMessage/delta', { threadId: 'th', turnId: 'tu', itemId, delta: d });
+    appender.push(text('m1', 'Hel'));
+    expect((await readUntil(log, start, 1)).map((e) => e.data.params)).toMatchObject([{ delta: 'Hel' }]);
+    appender.push(text('m1', 'lo'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await log.read(start, { limit: 10 })).events).toHaveLength(1);
+    appender.push(text('m2', 'Next')); // another item's first delta takes the waiting one along
+    const events = await readUntil(log, start, 3);
+    expect(events.map((e) => (e.data.params as { delta: string }).delta)).toEqual(['Hel', 'lo', 'Next']);
   });
 
   it('stores one event per notification with coalescing off', async () => {
