@@ -5,7 +5,7 @@ import { AppServerClient } from '../../services/runtime-bridge/src/app-server/cl
 import { resolveCodexBinary } from '../../services/runtime-bridge/src/app-server/codex-bin';
 import { writeScriptedCodexHome } from '../../services/runtime-bridge/src/codex-home';
 import { startScriptedModel, type ScriptedModel } from '../scripted-model/server';
-import { TurnTracker, type TurnDriver, type TurnTiming } from './turn-driver';
+import { TurnTracker, benchEnv, type TurnDriver, type TurnTiming } from './turn-driver';
 
 /**
  * The floor: the bare `codex app-server`, driven directly over stdio with the same client class the
@@ -35,7 +35,13 @@ export class FloorDriver implements TurnDriver {
     fs.mkdirSync(workspace, { recursive: true });
     writeScriptedCodexHome(codexHome, model.url);
     const bin = resolveCodexBinary();
-    const client = new AppServerClient({ bin: bin.bin, pathDir: bin.pathDir, codexHome, cwd: workspace });
+    const client = new AppServerClient({
+      bin: bin.bin,
+      pathDir: bin.pathDir,
+      codexHome,
+      cwd: workspace,
+      env: benchEnv(dir),
+    });
     await client.start();
     return new FloorDriver(client, model, workspace);
   }

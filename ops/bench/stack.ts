@@ -3,7 +3,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import type { EventEnvelope } from '@codex-manager/core';
-import { TurnTracker, type TurnDriver, type TurnTiming } from './turn-driver';
+import { TurnTracker, benchEnv, type TurnDriver, type TurnTiming } from './turn-driver';
 import { until } from './stats';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -57,7 +57,7 @@ export class StackDriver implements TurnDriver {
         databaseUrl,
         ...extraArgs,
       ],
-      { cwd: ROOT, env: { ...process.env, CM_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: ROOT, env: { ...benchEnv(dataDir), CM_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

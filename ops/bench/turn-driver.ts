@@ -1,3 +1,19 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The environment both sides run in: the caller's, with HOME an empty directory under `dir`. A new
+ * thread makes app-server run the user's login shell once to capture its environment; a heavy shell
+ * profile (pyenv, nvm, conda) then starts seconds of background CPU per thread (pyenv's rehash on the
+ * development machine), which would swamp what the bench compares. Neither side reads anything else
+ * from HOME: CODEX_HOME, the data directory and the database are explicit.
+ */
+export function benchEnv(dir: string): NodeJS.ProcessEnv {
+  const home = path.join(dir, 'home');
+  fs.mkdirSync(home, { recursive: true });
+  return { ...process.env, HOME: home };
+}
+
 /**
  * What both sides of the comparison report for one turn, measured from the moment the request left
  * the client (turn/start on the floor, POST /messages through the stack).
