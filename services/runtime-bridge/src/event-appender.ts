@@ -11,6 +11,7 @@ import { coalesceDeltas } from './delta-coalescer';
 import type { Statement } from './session-projection';
 
 const DELTA_TYPES = new Set(DELTA_EVENT_TYPES);
+const TURN_COMPLETED = runtimeEventType('turn/completed');
 
 /**
  * Bookkeeping notifications nobody watches as they happen (the turn's start, which its starter
@@ -74,13 +75,14 @@ export class EventAppender {
 
   push(event: NewEvent): void {
     this.#queue.push(event);
-    // The first delta of an item (the first words of a reply, the first output of a command) is what
-    // a person waits for: it goes out at once. The window batches the deltas that follow it.
+    // What a person waits for goes out at once: the first delta of an item (the first words of a
+    // reply, the first output of a command) and the end of the turn. The window batches the deltas
+    // that follow a first one.
     const delta = DELTA_TYPES.has(event.type);
-    const first = delta && event.itemId !== this.#streaming;
+    const now = (delta && event.itemId !== this.#streaming) || event.type === TURN_COMPLETED;
     if (delta) this.#streaming = event.itemId;
     if (this.#flushing) return; // the running flush loops until the queue is empty
-    if (first || this.#queue.length >= this.maxBatch) this.#kick(0);
+    if (now || this.#queue.length >= this.maxBatch) this.#kick(0);
     else this.#kick(HELD_TYPES.has(event.type) ? (this.opts.holdMs ?? 0) : this.windowMs);
   }
 

@@ -82,7 +82,8 @@ describe('EventAppender', () => {
   it("lets bookkeeping notifications wait for the next batch, which the turn's end sends at once", async () => {
     const log = new EventLog(db.pool);
     const start = (await log.state()).head;
-    const appender = new EventAppender(db.pool, log, () => [], 2, createLogger('test', 'silent'), {
+    // A window no test waits out: the turn's end must not wait for it either.
+    const appender = new EventAppender(db.pool, log, () => [], 60_000, createLogger('test', 'silent'), {
       holdMs: 60_000,
     });
     appender.push(
