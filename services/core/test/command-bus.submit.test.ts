@@ -53,6 +53,25 @@ describe('CommandBus', () => {
     }
   });
 
+  it('takes a small outcome from the NOTIFY and reads a large one, with the same result', async () => {
+    const big = 'x'.repeat(20_000);
+    const stop = serve('bridge-a', (p) => ({ echoed: p.value }));
+    const payloads: string[] = [];
+    const seen = (p: string) => void payloads.push(p);
+    notifier.on('cm_command_done', seen);
+    try {
+      await expect(bus.submit('echo', { value: 'small' }, { timeoutMs: 5000 })).resolves.toEqual({
+        echoed: 'small',
+      });
+      await expect(bus.submit('echo', { value: big }, { timeoutMs: 5000 })).resolves.toEqual({ echoed: big });
+    } finally {
+      notifier.off('cm_command_done', seen);
+      await stop();
+    }
+    expect(payloads[0]).toMatch(/^[0-9a-f-]{36} \{.*"status" : "succeeded".*"small"/);
+    expect(payloads[1]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('rejects with the stable code the claimer recorded, carrying the command id', async () => {
     const stop = serve('bridge-a', () => {
       throw new AppError(ErrorCode.notSupported, 'nope');

@@ -10,8 +10,12 @@ import {
   finishCommand,
   getCommand,
   insertCommand,
+  parseCommandDone,
   type CommandRow,
 } from '../sql/commands';
+
+/** What a caller learns of a finished command. */
+type Finished = Pick<CommandRow, 'id' | 'status' | 'result' | 'error'>;
 
 export type { CommandRow } from '../sql/commands';
 
@@ -22,7 +26,7 @@ export interface SubmitOptions {
 }
 
 interface Waiter {
-  resolve: (row: CommandRow) => void;
+  resolve: (row: Finished) => void;
 }
 
 /**
@@ -60,7 +64,7 @@ export class CommandBus {
     opts: SubmitOptions,
   ): Promise<T> {
     const id = randomUUID();
-    const done = new Promise<CommandRow>((resolve) => this.#waiters.set(id, { resolve }));
+    const done = new Promise<Finished>((resolve) => this.#waiters.set(id, { resolve }));
     let timer: NodeJS.Timeout | undefined;
     try {
       await this.pool.query(
@@ -145,9 +149,12 @@ export class CommandBus {
     );
   }
 
-  #onDone = (id: string): void => {
-    const w = this.#waiters.get(id);
-    if (!w) return;
+  #onDone = (payload: string): void => {
+    const space = payload.indexOf(' ');
+    const w = this.#waiters.get(space < 0 ? payload : payload.slice(0, space));
+    if (!w) return; // another process's command: its outcome is not even parsed
+    const { id, outcome } = parseCommandDone(payload);
+    if (outcome) return w.resolve({ id, ...outcome });
     void this.get(id).then(
       (row) => row && w.resolve(row),
       () => undefined,
@@ -168,7 +175,7 @@ export class CommandBus {
   };
 }
 
-function commandOutcome<T>(row: CommandRow): T {
+function commandOutcome<T>(row: Finished): T {
   if (row.status === 'succeeded') return row.result as T;
   const err = row.error ?? { code: ErrorCode.runtimeError, message: `command ${row.id} failed` };
   const code = (Object.values(ErrorCode) as string[]).includes(err.code)

@@ -53,6 +53,26 @@ export const claimCommands = (claimer: string, limit: number) => ({
   values: [claimer, limit],
 });
 
+/** Outcomes up to this size travel inside the cm_command_done NOTIFY (PostgreSQL's limit is 8,000). */
+const OUTCOME_IN_NOTICE_BYTES = 7800;
+
+/** A finished command as its cm_command_done NOTIFY tells it: the outcome, or just the id to read. */
+export function parseCommandDone(payload: string): {
+  id: string;
+  outcome: Pick<CommandRow, 'status' | 'result' | 'error'> | null;
+} {
+  const space = payload.indexOf(' ');
+  if (space < 0) return { id: payload, outcome: null };
+  try {
+    return {
+      id: payload.slice(0, space),
+      outcome: JSON.parse(payload.slice(space + 1)) as Pick<CommandRow, 'status' | 'result' | 'error'>,
+    };
+  } catch {
+    return { id: payload.slice(0, space), outcome: null };
+  }
+}
+
 export const finishCommand = (
   id: string,
   status: 'succeeded' | 'failed',
@@ -60,10 +80,14 @@ export const finishCommand = (
   error: unknown,
 ) => ({
   name: 'cm_finish_command',
+  // The NOTIFY carries the outcome (`<id> <json>`) when it fits a payload, else only the id.
   text: `WITH u AS (
       UPDATE runtime_commands SET status = $2, result = $3, error = $4, completed_at = now()
-      WHERE id = $1 AND status = 'running' RETURNING id
-    ) SELECT pg_notify('${COMMAND_DONE_CHANNEL}', id::text) FROM u`,
+      WHERE id = $1 AND status = 'running' RETURNING id, status, result, error
+    ), o AS (SELECT id, json_build_object('status', status, 'result', result, 'error', error)::text AS j FROM u)
+    SELECT pg_notify('${COMMAND_DONE_CHANNEL}',
+                     CASE WHEN octet_length(j) < ${OUTCOME_IN_NOTICE_BYTES} THEN id::text || ' ' || j ELSE id::text END)
+    FROM o`,
   values: [
     id,
     status,
