@@ -50,8 +50,11 @@ export interface WokenLoopOptions {
 export class WokenLoop {
   #active = false;
   #current: Promise<void> | null = null;
-  /** Wakes that came during a run: `force` (no payload) or the newest payload to check after it. */
-  #again: { force: boolean; payload: string | null } | null = null;
+  /**
+   * Wakes that came during a run: `force` (no payload) or the newest payload to check after it, and
+   * whether any of them was urgent (the next run then does not wait).
+   */
+  #again: { force: boolean; payload: string | null; urgent: boolean } | null = null;
   #timer: NodeJS.Timeout | null = null;
   /** Set while a run waits out `settleMs`: ends the wait early. */
   #settling: (() => void) | null = null;
@@ -94,18 +97,19 @@ export class WokenLoop {
   #notified = (payload: unknown): void =>
     this.#wake(this.o.absorb && typeof payload === 'string' && payload !== '' ? payload : null);
 
-  #wake(payload: string | null): void {
+  #wake(payload: string | null, wasUrgent = false): void {
     if (!this.#active) return;
-    const urgent = payload !== null && (this.o.urgent?.(payload) ?? false);
+    const urgent = wasUrgent || (payload !== null && (this.o.urgent?.(payload) ?? false));
     if (this.#settling) {
       // The coming run reads everything committed before it starts, this wake's events included.
       if (urgent) this.#settling();
       return;
     }
     if (this.#current) {
-      const again = (this.#again ??= { force: false, payload: null });
+      const again = (this.#again ??= { force: false, payload: null, urgent: false });
       if (payload === null) again.force = true;
       else again.payload = payload;
+      again.urgent ||= urgent;
       return;
     }
     if (payload !== null && this.o.absorb!(payload)) return;
@@ -118,8 +122,8 @@ export class WokenLoop {
         this.o.afterRun?.();
         const again = this.#again;
         this.#again = null;
-        if (again?.force) this.wake();
-        else if (again?.payload) this.#wake(again.payload);
+        if (again?.force) this.#wake(null, again.urgent);
+        else if (again?.payload) this.#wake(again.payload, again.urgent);
       });
   }
 

@@ -29,13 +29,16 @@ async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void
   }
 }
 
-function loop(settleMs: number) {
+function loop(settleMs: number, workMs = 0) {
   const runs: number[] = [];
   const wakes = new WokenLoop({
     notifier,
     channel: CHANNEL,
     pollMs: 60_000,
-    work: async () => void runs.push(Date.now()),
+    work: async () => {
+      runs.push(Date.now());
+      await sleep(workMs);
+    },
     onError: (e) => {
       throw e;
     },
@@ -75,6 +78,17 @@ test('a server request starts the run at once, also when a run is already waitin
   await until('the run the request started', () => runs.length === 1);
   await notify('5 5 request.resolved'); // nothing waiting: runs without a window
   await until('a second run', () => runs.length === 2);
+  await wakes.stop();
+});
+
+test('a request announced during a run makes the next run start at once', async () => {
+  const { wakes, runs } = loop(60_000, 500);
+  await wakes.start();
+  await notify('7 7 request.created'); // cuts the start wake's window: the first run starts
+  await until('the first run', () => runs.length === 1);
+  await notify('8 8 request.resolved'); // during the run...
+  await notify('9 9 runtime.item.completed'); // ...and a later, ordinary one
+  await until('the next run, without a window', () => runs.length === 2);
   await wakes.stop();
 });
 

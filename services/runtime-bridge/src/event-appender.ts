@@ -16,10 +16,10 @@ const TURN_COMPLETED = runtimeEventType('turn/completed');
 /**
  * Bookkeeping notifications nobody watches as they happen (the turn's start, which its starter
  * already has from turn/start; warnings; an item's start and end; thread status, token usage, rate
- * limits, read state). They may wait up to `holdMs` for the next batch instead of costing an append, and a
- * NOTIFY to every listener, of their own, while the runtime is preparing its model request.
- * Everything else (text and output deltas, the turn's end, errors, anything unknown) goes out
- * within the batch window, taking whatever waits with it, so the log order never changes.
+ * limits, read state). They may wait up to `holdMs` for the next batch instead of costing an
+ * append, and a NOTIFY to every listener, of their own while the runtime is preparing its model
+ * request. Everything else (deltas, the turn's end, errors, anything unknown) goes out within the
+ * batch window, taking whatever waits with it, so the log order never changes.
  */
 export const HELD_TYPES: ReadonlySet<string> = new Set(
   [
