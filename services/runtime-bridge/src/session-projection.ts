@@ -8,10 +8,28 @@ export interface Statement {
 }
 
 /**
+ * Changes to a session's row that several notifications of one batch make (a turn's start, its
+ * status, its first message, its token usage): merged into one UPDATE per session and batch, so
+ * the append's transaction, whose commit releases the NOTIFY, takes fewer round trips.
+ */
+export interface SessionPatch {
+  threadId: string;
+  status?: string;
+  /** JSON text of the latest token usage. */
+  tokenUsage?: string;
+  /** Becomes the preview if the session has none yet; the first of a batch wins. */
+  preview?: string;
+  /** Turn activity: `updated_at` moves to now. */
+  touched?: boolean;
+}
+
+export type Write = Statement | { patch: SessionPatch };
+
+/**
  * The read-model writes one runtime notification of a thread calls for (none for most). Planned
  * before the append, so a batch that changes no read model is appended without a transaction.
  */
-export type Projection = (threadId: string, params: Record<string, unknown>, event: NewEvent) => Statement[];
+export type Projection = (threadId: string, params: Record<string, unknown>, event: NewEvent) => Write[];
 
 /** Texts are constants, so each gets the name of its first use (`cm_project_<n>`). */
 const names = new Map<string, string>();
@@ -38,7 +56,7 @@ const PREVIEW_CHARS = 500;
 export const SESSION_PROJECTIONS: Record<string, Projection> = {
   'thread/status/changed': (threadId, params) => {
     const status = (params.status as { type?: string } | undefined)?.type;
-    return status ? [sql(`UPDATE sessions SET status = $2 WHERE id = $1`, threadId, status)] : [];
+    return status ? [{ patch: { threadId, status } }] : [];
   },
 
   'turn/started': (threadId, params) => {
@@ -56,7 +74,7 @@ export const SESSION_PROJECTIONS: Record<string, Projection> = {
         threadId,
         isInner ? 'review' : 'turn',
       ),
-      sql(`UPDATE sessions SET updated_at = now() WHERE id = $1`, threadId),
+      { patch: { threadId, touched: true } },
     ];
   },
 
@@ -79,7 +97,7 @@ export const SESSION_PROJECTIONS: Record<string, Projection> = {
         turn.error ? JSON.stringify(turn.error) : null,
         turn.durationMs ?? null,
       ),
-      sql(`UPDATE sessions SET updated_at = now() WHERE id = $1`, threadId),
+      { patch: { threadId, touched: true } },
     ];
   },
 
@@ -90,7 +108,7 @@ export const SESSION_PROJECTIONS: Record<string, Projection> = {
       ...(e.turnId
         ? [sql(`UPDATE turns SET usage = $3 WHERE session_id = $1 AND id = $2`, threadId, e.turnId, usage)]
         : []),
-      sql(`UPDATE sessions SET token_usage = $2 WHERE id = $1`, threadId, usage),
+      { patch: { threadId, tokenUsage: usage } },
     ];
   },
 
@@ -127,14 +145,31 @@ export const SESSION_PROJECTIONS: Record<string, Projection> = {
       .map((c) => c.text)
       .join('\n')
       .trim();
-    return text
-      ? [
-          sql(
-            `UPDATE sessions SET preview = $2 WHERE id = $1 AND preview IS NULL`,
-            threadId,
-            text.slice(0, PREVIEW_CHARS),
-          ),
-        ]
-      : [];
+    return text ? [{ patch: { threadId, preview: text.slice(0, PREVIEW_CHARS) } }] : [];
   },
 };
+
+/** The patches of one batch, one UPDATE per session, in the order the sessions first appeared. */
+export function sessionUpdates(patches: SessionPatch[]): Statement[] {
+  const merged = new Map<string, SessionPatch>();
+  for (const p of patches) {
+    const m = merged.get(p.threadId) ?? { threadId: p.threadId };
+    if (p.status !== undefined) m.status = p.status;
+    if (p.tokenUsage !== undefined) m.tokenUsage = p.tokenUsage;
+    m.preview ??= p.preview;
+    m.touched ||= p.touched;
+    merged.set(p.threadId, m);
+  }
+  return [...merged.values()].map((m) =>
+    sql(
+      `UPDATE sessions SET status = COALESCE($2, status), token_usage = COALESCE($3::jsonb, token_usage),
+         preview = COALESCE(preview, $4), updated_at = CASE WHEN $5 THEN now() ELSE updated_at END
+       WHERE id = $1`,
+      m.threadId,
+      m.status ?? null,
+      m.tokenUsage ?? null,
+      m.preview ?? null,
+      m.touched ?? false,
+    ),
+  );
+}
