@@ -42,6 +42,15 @@ export async function bootService(service: ServiceName, argv = process.argv.slic
     throw e;
   }
   const log = createLogger(service, config.logLevel);
+  // Watched from the start: a launcher that dies while this service still waits for its database
+  // (which the launcher may have taken with it) must not leave it waiting forever.
+  let stoppable = false;
+  if (config.parentPid)
+    watchParent(config.parentPid, () => {
+      if (stoppable) return void process.kill(process.pid, 'SIGTERM');
+      log.warn({ parentPid: config.parentPid }, 'the launcher is gone before this service started; exiting');
+      process.exit(1);
+    });
   if (!config.databaseUrl) {
     log.fatal('DATABASE_URL is not set (npm start sets it for you)');
     process.exit(2);
@@ -61,7 +70,7 @@ export async function bootService(service: ServiceName, argv = process.argv.slic
   await heartbeat.start();
   releasers.add('heartbeat', () => heartbeat.stop());
   onShutdownSignal(() => releasers.releaseAll(log), log);
-  if (config.parentPid) watchParent(config.parentPid, () => process.kill(process.pid, 'SIGTERM'));
+  stoppable = true;
   process.on('unhandledRejection', (e) =>
     log.error({ err: (e as Error)?.message ?? String(e) }, 'unhandled rejection'),
   );
