@@ -23,15 +23,17 @@ test('a service whose launcher is gone before it started exits', async () => {
   const exited = new Promise<number | null>((r) => service.once('exit', (code) => r(code)));
   let alive = true;
   void exited.then(() => (alive = false));
+  let timer: NodeJS.Timeout | undefined;
   try {
     await launcherGone;
     expect(alive).toBe(true); // still waiting for its database while the launcher lived
     const code = await Promise.race([
       exited,
-      new Promise((r) => setTimeout(() => r('still running'), 20_000)),
+      new Promise((r) => (timer = setTimeout(() => r('still running'), 20_000))),
     ]);
     expect(code).toBe(1);
   } finally {
+    clearTimeout(timer);
     service.kill('SIGKILL');
   }
 });
