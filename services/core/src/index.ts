@@ -9,6 +9,7 @@ export * from './rpc-errors';
 export * from './controls';
 export * from './audit';
 export * from './db/pool';
+export * from './db/script';
 export * from './db/migrate';
 export * from './db/notifier';
 export * from './events/event-log';

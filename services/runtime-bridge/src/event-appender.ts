@@ -1,14 +1,12 @@
 import {
   DELTA_EVENT_TYPES,
   runtimeEventType,
-  withTransaction,
   type EventLog,
   type Logger,
   type NewEvent,
-  type Pool,
+  type Statement,
 } from '@codex-manager/core';
 import { coalesceDeltas } from './delta-coalescer';
-import type { Statement } from './session-projection';
 
 const DELTA_TYPES = new Set(DELTA_EVENT_TYPES);
 const TURN_COMPLETED = runtimeEventType('turn/completed');
@@ -40,8 +38,8 @@ export type Projector = (events: NewEvent[]) => Statement[];
 
 /**
  * Appends runtime events in arrival order. Events arriving within `windowMs` of each other go in
- * one transaction (one INSERT + one NOTIFY), together with the read-model updates the projector
- * derives from them, so read models never run ahead of or behind the log. `HELD_TYPES` may wait up
+ * one transaction (one INSERT + one NOTIFY, one round trip), together with the read-model updates
+ * the projector derives from them, so read models never run ahead of or behind the log. `HELD_TYPES` may wait up
  * to `holdMs` (a turn's dozen notifications then take about four appends instead of ten). One flush
  * runs at a time.
  * A failed flush is retried with backoff; events are never reordered or dropped while the process lives.
@@ -61,7 +59,6 @@ export class EventAppender {
   #idle: (() => void)[] = [];
 
   constructor(
-    private readonly pool: Pool,
     private readonly log: EventLog,
     private readonly project: Projector,
     private readonly windowMs: number,
@@ -125,16 +122,13 @@ export class EventAppender {
       const batch = this.#queue.slice(0, this.maxBatch);
       const rows = this.opts.coalesce ? coalesceDeltas(batch) : batch;
       const writes = rows.every((e) => DELTA_TYPES.has(e.type)) ? [] : this.project(rows);
-      // Without read-model writes the batch is one autocommit statement: one round trip instead of
-      // BEGIN, INSERT, COMMIT. That keeps the lag of a burst's last delta short when the database is
-      // slow to answer, and most batches of a turn cost the database a single statement.
+      // One round trip either way: without read-model writes the batch is one autocommit
+      // statement; with them, the append and the writes go as one script (one transaction) instead
+      // of BEGIN, INSERT, each write, COMMIT. That keeps the lag of a burst's last delta short when
+      // the database is slow to answer, and a turn's start or end costs the database one wake-up.
       try {
         if (writes.length === 0) await this.log.append(rows);
-        else
-          await withTransaction(this.pool, async (tx) => {
-            await this.log.append(rows, tx);
-            for (const w of writes) await tx.query(w);
-          });
+        else await this.log.appendWith(rows, writes);
         this.#queue.splice(0, batch.length);
         backoff = 50;
       } catch (e) {

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const codex = resolveCodexBinary(config.codexBin);
   const supervisor = new RuntimeSupervisor({ codex, codexHome, log });
   const methods = new RuntimeMethods({ bin: codex.bin, codexHome, log });
-  const appender = new EventAppender(pool, events, projectEvents, config.eventBatchWindowMs, log, {
+  const appender = new EventAppender(events, projectEvents, config.eventBatchWindowMs, log, {
     coalesce: config.coalesceDeltas,
     holdMs: config.eventHoldMs,
   });

@@ -1,11 +1,6 @@
-import type { NewEvent } from '@codex-manager/core';
+import type { NewEvent, Statement } from '@codex-manager/core';
 
-/** One read-model write, run in the append transaction (a prepared statement: they run every turn). */
-export interface Statement {
-  name: string;
-  text: string;
-  values: unknown[];
-}
+export type { Statement };
 
 /**
  * Changes to a session's row that several notifications of one batch make (a turn's start, its

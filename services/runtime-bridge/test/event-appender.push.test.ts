@@ -29,7 +29,7 @@ async function run(coalesce: boolean) {
     projected.push(events);
     return [];
   };
-  const appender = new EventAppender(db.pool, log, project, 2, createLogger('test', 'silent'), { coalesce });
+  const appender = new EventAppender(log, project, 2, createLogger('test', 'silent'), { coalesce });
   // A burst as the runtime delivers it: lines arrive in chunks, with other notifications in between.
   for (let i = 0; i < 2000; i++) {
     appender.push(delta(i));
@@ -83,7 +83,7 @@ describe('EventAppender', () => {
     const log = new EventLog(db.pool);
     const start = (await log.state()).head;
     // A window no test waits out: the turn's end must not wait for it either.
-    const appender = new EventAppender(db.pool, log, () => [], 60_000, createLogger('test', 'silent'), {
+    const appender = new EventAppender(log, () => [], 60_000, createLogger('test', 'silent'), {
       holdMs: 60_000,
     });
     appender.push(
@@ -115,7 +115,7 @@ describe('EventAppender', () => {
   it("sends an item's first delta at once and batches the rest in the window", async () => {
     const log = new EventLog(db.pool);
     const start = (await log.state()).head;
-    const appender = new EventAppender(db.pool, log, () => [], 60_000, createLogger('test', 'silent'));
+    const appender = new EventAppender(log, () => [], 60_000, createLogger('test', 'silent'));
     const text = (itemId: string, d: string) =>
       notificationEvent('item/agentMessage/delta', { threadId: 'th', turnId: 'tu', itemId, delta: d });
     appender.push(text('m1', 'Hel'));

@@ -91,7 +91,7 @@ export async function startHarness(label: string): Promise<Harness> {
   await heartbeat.start();
   const traces = new TraceIndex();
   const supervisor = new RuntimeSupervisor({ codex: resolveCodexBinary(), codexHome, cwd: root, log });
-  const appender = new EventAppender(db.pool, events, projectEvents, 2, log);
+  const appender = new EventAppender(events, projectEvents, 2, log);
   const ledger = new RequestLedger({ pool: db.pool, events, appender, traces, log, sweepMs: 500 });
   const methods = new RuntimeMethods({ bin: resolveCodexBinary().bin, codexHome, log });
   const executor = new CommandExecutor(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool, PoolClient } from '../db/pool';
+import { withTransaction, type Pool, type PoolClient } from '../db/pool';
+import { runScript, type Statement } from '../db/script';
 import type { Notifier } from '../db/notifier';
 import { AppError, ErrorCode } from '../errors';
 import { injectTrace } from '../telemetry';
@@ -97,28 +98,27 @@ export class CommandBus {
   }
 
   /**
-   * Records the outcome. `inTx` runs in the same transaction (read-model updates that must be visible
-   * before the caller is woken).
+   * Records the outcome. `inTx` commits with it, before the caller is woken: read-model writes as
+   * statements (the whole finish is then one round trip, see `runScript`), or a function given the
+   * transaction's client, for writes that depend on reads.
    */
   async finish(
     id: string,
     outcome:
       { result: unknown } | { error: { code: string; message: string; details?: Record<string, unknown> } },
-    inTx?: (client: PoolClient) => Promise<void>,
+    inTx?: Statement[] | ((client: PoolClient) => Promise<void>),
   ): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      if (inTx) await inTx(client);
-      if ('error' in outcome) await client.query(finishCommand(id, 'failed', null, outcome.error));
-      else await client.query(finishCommand(id, 'succeeded', outcome.result, null));
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+    const done =
+      'error' in outcome
+        ? finishCommand(id, 'failed', null, outcome.error)
+        : finishCommand(id, 'succeeded', outcome.result, null);
+    if (!inTx) await this.pool.query(done);
+    else if (Array.isArray(inTx)) await runScript(this.pool, [...inTx, done]);
+    else
+      await withTransaction(this.pool, async (client) => {
+        await inTx(client);
+        await client.query(done);
+      });
   }
 
   async get(id: string): Promise<CommandRow | null> {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool';
+import { runScript, type Statement } from '../db/script';
 import { AppError, ErrorCode } from '../errors';
 import { appendEvents, eventLogState, readEvents } from '../sql/events';
 import { type EventEnvelope, type EventFilter, type NewEvent } from './types';
@@ -77,6 +78,21 @@ export class EventLog {
   }
 
   /**
+   * Appends a batch and runs `writes` (read-model updates derived from it) after it, all in one
+   * transaction and one round trip (`runScript`). The append comes first, so its lock on the log
+   * is taken before the read models' rows, the same order as `lockEventLog` callers take them.
+   */
+  async appendWith(events: NewEvent[], writes: Statement[]): Promise<{ first: number; last: number } | null> {
+    if (events.length === 0) return null;
+    const [rows] = await runScript<{ first: number; last: number }>(this.db, [
+      appendEvents(events),
+      ...writes,
+    ]);
+    const row = rows?.[0];
+    return row ? { first: Number(row.first), last: Number(row.last) } : null;
+  }
+
+  /**
    * Events with `after < seq <= upTo` (or the newest), oldest first, that match `filter` (applied in
    * the database). `lastSeq` tells the caller how far it has looked even when nothing matched: the
    * last event returned when `limit` was reached, else `upTo` or the head of the same snapshot.
@@ -118,5 +134,8 @@ export class EventLog {
  * models it projects into; taking the locks in that same order keeps the two from deadlocking.
  */
 export async function lockEventLog(db: Queryable): Promise<void> {
-  await db.query('SELECT seq FROM event_head FOR UPDATE');
+  await db.query(LOCK_EVENT_LOG.text);
 }
+
+/** `lockEventLog` as the first statement of a script (`runScript`). */
+export const LOCK_EVENT_LOG: Statement = { text: 'SELECT seq FROM event_head FOR UPDATE' };

@@ -3,7 +3,7 @@ import {
   ErrorCode,
   controlsSchema,
   loadControls,
-  lockEventLog,
+  LOCK_EVENT_LOG,
   resolveControls,
   sandboxPolicyFor,
   type EffectiveControls,
@@ -100,13 +100,13 @@ export const TURN_HANDLERS: Record<string, CommandHandler> = {
     return {
       result: { ...result, controls: effective },
       turnId: turn.id,
-      inTx: async (db) => {
-        await lockEventLog(db);
-        await db.query(
-          `INSERT INTO turns (id, session_id, status) VALUES ($1, $2, 'inProgress') ON CONFLICT DO NOTHING`,
-          [turn.id, threadId],
-        );
-      },
+      inTx: [
+        LOCK_EVENT_LOG,
+        {
+          text: `INSERT INTO turns (id, session_id, status) VALUES ($1, $2, 'inProgress') ON CONFLICT DO NOTHING`,
+          values: [turn.id, threadId],
+        },
+      ],
     };
   },
 
@@ -149,14 +149,14 @@ export const TURN_HANDLERS: Record<string, CommandHandler> = {
     return {
       result: { turnId, status: status ?? 'interrupting' },
       inTx: status
-        ? async (db) => {
-            await lockEventLog(db);
-            await db.query(
-              `UPDATE turns SET status = $3, completed_at = COALESCE(completed_at, now())
-               WHERE session_id = $1 AND id = $2 AND status = 'inProgress'`,
-              [threadId, turnId, status],
-            );
-          }
+        ? [
+            LOCK_EVENT_LOG,
+            {
+              text: `UPDATE turns SET status = $3, completed_at = COALESCE(completed_at, now())
+                     WHERE session_id = $1 AND id = $2 AND status = 'inProgress'`,
+              values: [threadId, turnId, status],
+            },
+          ]
         : undefined,
     };
   },
@@ -168,14 +168,14 @@ export const TURN_HANDLERS: Record<string, CommandHandler> = {
     return {
       result,
       turnId: result.turn.id,
-      inTx: async (db) => {
-        await lockEventLog(db);
-        await db.query(
-          `INSERT INTO turns (id, session_id, status, kind) VALUES ($1, $2, 'inProgress', 'review')
-           ON CONFLICT DO NOTHING`,
-          [result.turn.id, threadId],
-        );
-      },
+      inTx: [
+        LOCK_EVENT_LOG,
+        {
+          text: `INSERT INTO turns (id, session_id, status, kind) VALUES ($1, $2, 'inProgress', 'review')
+                 ON CONFLICT DO NOTHING`,
+          values: [result.turn.id, threadId],
+        },
+      ],
     };
   },
 };

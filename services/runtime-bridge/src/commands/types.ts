@@ -1,4 +1,4 @@
-import type { CommandRow, Pool, PoolClient } from '@codex-manager/core';
+import type { CommandRow, Pool, PoolClient, Statement } from '@codex-manager/core';
 import type { AppServerClient } from '../app-server/client';
 import type { RuntimeMethods } from '../runtime-methods';
 
@@ -50,8 +50,11 @@ export interface HandlerContext extends HandlerDeps {
 
 export interface HandlerOutcome {
   result: unknown;
-  /** Read-model writes committed together with the command's result. */
-  inTx?: (db: PoolClient) => Promise<void>;
+  /**
+   * Read-model writes committed together with the command's result: statements (one round trip
+   * with the result), or a function given the transaction when the writes depend on reads.
+   */
+  inTx?: Statement[] | ((db: PoolClient) => Promise<void>);
   /** The turn this command started, so its events carry the command's trace. */
   turnId?: string;
 }
