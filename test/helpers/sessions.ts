@@ -1,22 +1,23 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import type { Launched } from './stack';
+import type { Api } from './stack';
 
 type Params = Record<string, unknown>;
 
-let dirs = 0;
+/** What the session helpers need: a launched stack (`stack.ts`) or the runtime-bridge's harness. */
+export interface ApiHost {
+  api: Api;
+  freshDir(name: string): string;
+}
 
 /**
- * A session made over the API, in a directory of its own under the stack's data directory, with
- * approval policy `untrusted` (so `scn:exec` and `scn:patch` ask) unless `extra` says otherwise.
+ * A session made over the API, in a directory of its own, with approval policy `untrusted` (so
+ * `scn:exec` and `scn:patch` ask) unless `extra` says otherwise.
  */
 export async function untrustedSession(
-  stack: Launched,
+  host: ApiHost,
   extra: Params = {},
 ): Promise<{ id: string; cwd: string }> {
-  const cwd = path.join(stack.dataDir, `ws-${++dirs}`);
-  mkdirSync(cwd, { recursive: true });
-  const res = await stack.api<{ session: { id: string } }>('POST', '/api/sessions', {
+  const cwd = host.freshDir('ws');
+  const res = await host.api<{ session: { id: string } }>('POST', '/api/sessions', {
     cwd,
     approvalPolicy: 'untrusted',
     sandbox: 'workspace-write',
@@ -28,12 +29,12 @@ export async function untrustedSession(
 
 /** Sends a message and returns the id of the turn it started. */
 export async function sendMessage(
-  stack: Launched,
+  host: Pick<ApiHost, 'api'>,
   session: string,
   text: string,
   extra: Params = {},
 ): Promise<string> {
-  const res = await stack.api<{ turn: { id: string } }>('POST', `/api/sessions/${session}/messages`, {
+  const res = await host.api<{ turn: { id: string } }>('POST', `/api/sessions/${session}/messages`, {
     text,
     ...extra,
   });

@@ -18,6 +18,8 @@ export interface Launched {
   dataDir: string;
   output: () => string;
   api: Api;
+  /** A new empty directory under the data directory (a session's workspace). */
+  freshDir(name: string): string;
   stop(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ export async function launch(label: string, opts: LaunchOptions = {}): Promise<L
     dataDir,
     output: () => out,
     api,
+    freshDir: (name) => fs.mkdtempSync(path.join(dataDir, `${name}-`)),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope, RequestView } from '@codex-manager/core';
 import { startHarness, type Harness } from './harness';
+import { sendMessage, untrustedSession } from '../../../test/helpers/sessions';
 
 // The runtime-bridge's request ledger wired as in production, with the gateway in-process, the real
 // app-server and the scripted model. Every answer written to app-server is recorded, so "answered
@@ -38,18 +39,6 @@ const TOOL = {
   inputSchema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
 };
 
-async function newSession(extra: Params = {}): Promise<{ id: string; cwd: string }> {
-  const cwd = h.freshDir('ws');
-  const res = await h.api<{ session: { id: string } }>('POST', '/api/sessions', {
-    cwd,
-    approvalPolicy: 'untrusted',
-    sandbox: 'workspace-write',
-    ...extra,
-  });
-  expect(res.status).toBe(201);
-  return { id: res.body.session.id, cwd };
-}
-
 /** A turn in a system-owned session, started the way the queue-worker does: on the command bus. */
 async function sendAsWorker(session: string, text: string, extra: Params = {}): Promise<string> {
   const result = await h.bus.submit<{ turn: { id: string } }>(
@@ -58,15 +47,6 @@ async function sendAsWorker(session: string, text: string, extra: Params = {}): 
     { threadId: session, timeoutMs: 60_000, requestedBy: 'queue-worker' },
   );
   return result.turn.id;
-}
-
-async function send(session: string, text: string, extra: Params = {}): Promise<string> {
-  const res = await h.api<{ turn: { id: string } }>('POST', `/api/sessions/${session}/messages`, {
-    text,
-    ...extra,
-  });
-  expect(res.status).toBe(202);
-  return res.body.turn.id;
 }
 
 const list = async (session: string, segment: string, status = 'pending') =>
@@ -90,8 +70,8 @@ const decide = (id: string, body: Params, actor = 'alice') =>
 
 describe('the request ledger', () => {
   it('of 20 concurrent decisions exactly one wins and the runtime is answered once', async () => {
-    const { id: session, cwd } = await newSession();
-    const turnId = await send(session, 'scn:exec');
+    const { id: session, cwd } = await untrustedSession(h);
+    const turnId = await sendMessage(h, session, 'scn:exec');
     const req = await pending(session, 'approvals');
     expect(req).toMatchObject({
       kind: 'commandApproval',
@@ -151,7 +131,7 @@ describe('the request ledger', () => {
   });
 
   it('a system-owned session never waits: its policy decides, recorded with actor "policy"', async () => {
-    const { id: session, cwd } = await newSession({ dynamicTools: [TOOL] });
+    const { id: session, cwd } = await untrustedSession(h, { dynamicTools: [TOOL] });
     await h.db.pool.query(`UPDATE sessions SET system_owned = true, request_policy = $2 WHERE id = $1`, [
       session,
       JSON.stringify({ commandApproval: 'accept', toolCall: { success: true, text: 'T-42 is CLOSED' } }),
@@ -186,7 +166,7 @@ describe('the request ledger', () => {
   });
 
   it('a system-owned session without a stored policy declines approvals by default', async () => {
-    const { id: session, cwd } = await newSession();
+    const { id: session, cwd } = await untrustedSession(h);
     await h.db.pool.query('UPDATE sessions SET system_owned = true WHERE id = $1', [session]);
     const turnId = await sendAsWorker(session, 'scn:exec');
     expect((await turnCompleted(turnId)).status).toBe('completed');
@@ -200,10 +180,10 @@ describe('the request ledger', () => {
   });
 
   it('interrupting a turn that waits resolves its request as cancelled; a late accept is a conflict', async () => {
-    const { id: session } = await newSession({ dynamicTools: [TOOL] });
+    const { id: session } = await untrustedSession(h, { dynamicTools: [TOOL] });
     const answeredBefore = h.answers.length;
 
-    const execTurn = await send(session, 'scn:exec');
+    const execTurn = await sendMessage(h, session, 'scn:exec');
     const approval = await pending(session, 'approvals');
     await h.supervisor.client!.request('turn/interrupt', { threadId: session, turnId: execTurn });
     expect((await turnCompleted(execTurn)).status).toBe('interrupted');
@@ -223,7 +203,7 @@ describe('the request ledger', () => {
     });
 
     // A dynamic tool call gets no serverRequest/resolved: the end of its turn withdraws it.
-    const dynTurn = await send(session, 'scn:dyn');
+    const dynTurn = await sendMessage(h, session, 'scn:dyn');
     const call = await pending(session, 'tool-calls');
     await h.supervisor.client!.request('turn/interrupt', { threadId: session, turnId: dynTurn });
     expect((await turnCompleted(dynTurn)).status).toBe('interrupted');
@@ -240,8 +220,8 @@ describe('the request ledger', () => {
   });
 
   it('a decision whose command never came is delivered by the sweeper, once', async () => {
-    const { id: session, cwd } = await newSession();
-    const turnId = await send(session, 'scn:exec');
+    const { id: session, cwd } = await untrustedSession(h);
+    const turnId = await sendMessage(h, session, 'scn:exec');
     const req = await pending(session, 'approvals');
     const answeredBefore = h.answers.length;
     // What a gateway that died right after its UPDATE leaves behind.
@@ -287,8 +267,8 @@ describe('the request ledger', () => {
   });
 
   it('when app-server dies its pending requests expire (410), the turn is interrupted, nothing is written', async () => {
-    const { id: session } = await newSession();
-    const turnId = await send(session, 'scn:exec');
+    const { id: session } = await untrustedSession(h);
+    const turnId = await sendMessage(h, session, 'scn:exec');
     const req = await pending(session, 'approvals');
     const answeredBefore = h.answers.length;
     const pid = h.supervisor.status.pid!;
@@ -318,7 +298,7 @@ describe('the request ledger', () => {
 
     // The new process asks again on its own ids; the old row stays expired.
     await h.waitFor('a new app-server', async () => h.supervisor.client && h.supervisor.status.pid !== pid);
-    const again = await send(session, 'scn:exec');
+    const again = await sendMessage(h, session, 'scn:exec');
     const fresh = await pending(session, 'approvals');
     expect(fresh.id).not.toBe(req.id);
     expect((await decide(fresh.id, { decision: 'decline' })).body.status).toBe('resolved');
