@@ -86,9 +86,10 @@ function cpuByProcess(): Map<string, number> {
 async function main(): Promise<void> {
   fs.mkdirSync(DIR, { recursive: true });
   const name = `cm_profile_${randomBytes(3).toString('hex')}`;
-  const server = process.env.DATABASE_URL ? null : await startEmbeddedPostgres(path.join(DIR, 'pg'));
+  const server = process.env.DATABASE_URL ? null : await startEmbeddedPostgres(path.join(DIR, 'pg'), (l) => { if (process.env.PGLOG) fs.appendFileSync(process.env.PGLOG, l + '\n'); });
   const admin = server ? server.adminUrl : databaseUrl(process.env.DATABASE_URL!, 'postgres');
   const url = await ensureDatabase(admin, name);
+  if (process.env.PGLOG) { const a = new pg.Client({ connectionString: admin }); await a.connect(); await a.query(`ALTER SYSTEM SET log_line_prefix = '%m %a|'`); await a.query(`ALTER DATABASE ${name} SET log_statement = 'all'`); await a.query('SELECT pg_reload_conf()'); await a.end(); }
   const runDir = path.join(DIR, `profile-${Date.now()}`);
   const floor = await FloorDriver.start(runDir);
   const stack = await StackDriver.start(path.join(runDir, 'stack'), url);
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     const floorFirst: number[] = [];
     let cpu0 = new Map<string, number>();
     for (let i = 0; i < TURNS + WARMUP; i++) {
-      if (i === WARMUP) cpu0 = cpuByProcess();
+      if (i === WARMUP) { cpu0 = cpuByProcess(); if (process.env.PGLOG) fs.appendFileSync(process.env.PGLOG, 'MARK-START\n'); }
       const m: Marks = { post: now(), arrivals: new Map() };
       const completed = new Promise<void>((done) => (current = { thread, m, done }));
       const res = await fetch(`${stack.url}/api/sessions/${thread}/messages`, {
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
       }
     }
     const cpu1 = cpuByProcess();
+    if (process.env.PGLOG) fs.appendFileSync(process.env.PGLOG, 'MARK-END\n');
 
     const hops = new Map<string, number[]>();
     const add = (k: string, v: number) => hops.set(k, [...(hops.get(k) ?? []), v]);
