@@ -16,12 +16,16 @@ import { median, round, table } from './stats';
  * stack, each followed by one on the floor, and prints
  * - the median of each hop, from the database's own timestamps and a stream client's arrival times
  *   (one clock: everything runs on this machine);
- * - the CPU time each process spent per turn (from /proc), stack and floor side by side.
+ * - the CPU time each process spent per turn (from /proc), stack and floor side by side;
+ * - with --statements (embedded PostgreSQL only), the statements each service sent per turn, from
+ *   PostgreSQL's statement log.
  * A tool to find overhead, not a benchmark of record (`npm run bench` is).
  */
 const ROOT = path.resolve(__dirname, '../..');
 const DIR = path.join(ROOT, '.data', 'bench');
-const { values: args } = parseArgs({ options: { turns: { type: 'string', default: '20' } } });
+const { values: args } = parseArgs({
+  options: { turns: { type: 'string', default: '20' }, statements: { type: 'boolean', default: false } },
+});
 const TURNS = Math.min(Math.max(Number(args.turns) || 20, 3), 200);
 const WARMUP = 2;
 const now = () => performance.timeOrigin + performance.now();
@@ -83,13 +87,72 @@ function cpuByProcess(): Map<string, number> {
   return out;
 }
 
+/**
+ * PostgreSQL's statement log of the profiled turns, by service (`application_name`). Turned on for
+ * the bench database only while the turns run; the server's log line prefix is restored after.
+ */
+class StatementLog {
+  #lines: string[] = [];
+  #recording = false;
+
+  onLog = (line: string): void => {
+    if (this.#recording) this.#lines.push(...line.split('\n'));
+  };
+
+  static async enable(admin: string, database: string): Promise<StatementLog> {
+    const a = new pg.Client({ connectionString: admin });
+    await a.connect();
+    await a.query(`ALTER SYSTEM SET log_line_prefix = '%a|'`);
+    await a.query(`ALTER DATABASE ${database} SET log_statement = 'all'`);
+    await a.query('SELECT pg_reload_conf()');
+    await a.end();
+    return new StatementLog();
+  }
+
+  static async restore(admin: string): Promise<void> {
+    const a = new pg.Client({ connectionString: admin });
+    await a.connect();
+    await a.query('ALTER SYSTEM RESET log_line_prefix');
+    await a.query('SELECT pg_reload_conf()');
+    await a.end();
+  }
+
+  record(on: boolean): void {
+    this.#recording = on;
+  }
+
+  /** Statements per turn by service, then the most frequent statements. */
+  report(turns: number): void {
+    const byService = new Map<string, number>();
+    const byStatement = new Map<string, number>();
+    for (const line of this.#lines) {
+      const m = /^(?:codex-manager-)?([^|]*)\|LOG: {2}(?:statement|execute [^:]*): (.*)$/.exec(line);
+      if (!m) continue;
+      const service = m[1] || '(unnamed)';
+      byService.set(service, (byService.get(service) ?? 0) + 1);
+      const key = `${service}: ${m[2]!.replace(/\s+/g, ' ').slice(0, 70)}`;
+      byStatement.set(key, (byStatement.get(key) ?? 0) + 1);
+    }
+    const perTurn = (m: Map<string, number>) =>
+      [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, round(n / turns, 1)] as [string, number]);
+    say('\nStatements per turn, by service (PostgreSQL statement log):');
+    say(table([['service', 'statements per turn'], ...perTurn(byService)]));
+    say(table([['most frequent', 'per turn'], ...perTurn(byStatement).slice(0, 15)]));
+  }
+}
+
 async function main(): Promise<void> {
   fs.mkdirSync(DIR, { recursive: true });
   const name = `cm_profile_${randomBytes(3).toString('hex')}`;
-  const server = process.env.DATABASE_URL ? null : await startEmbeddedPostgres(path.join(DIR, 'pg'), (l) => { if (process.env.PGLOG) fs.appendFileSync(process.env.PGLOG, l + '\n'); });
+  if (args.statements && process.env.DATABASE_URL)
+    throw new Error('--statements reads the embedded PostgreSQL log: unset DATABASE_URL');
+  let statements: StatementLog | null = null;
+  const server = process.env.DATABASE_URL
+    ? null
+    : await startEmbeddedPostgres(path.join(DIR, 'pg'), (line) => statements?.onLog(line));
   const admin = server ? server.adminUrl : databaseUrl(process.env.DATABASE_URL!, 'postgres');
   const url = await ensureDatabase(admin, name);
-  if (process.env.PGLOG) { const a = new pg.Client({ connectionString: admin }); await a.connect(); await a.query(`ALTER SYSTEM SET log_line_prefix = '%m %a|'`); await a.query(`ALTER DATABASE ${name} SET log_statement = 'all'`); await a.query('SELECT pg_reload_conf()'); await a.end(); }
+  if (args.statements) statements = await StatementLog.enable(admin, name);
   const runDir = path.join(DIR, `profile-${Date.now()}`);
   const floor = await FloorDriver.start(runDir);
   const stack = await StackDriver.start(path.join(runDir, 'stack'), url);
@@ -112,7 +175,10 @@ async function main(): Promise<void> {
     const floorFirst: number[] = [];
     let cpu0 = new Map<string, number>();
     for (let i = 0; i < TURNS + WARMUP; i++) {
-      if (i === WARMUP) { cpu0 = cpuByProcess(); if (process.env.PGLOG) fs.appendFileSync(process.env.PGLOG, 'MARK-START\n'); }
+      if (i === WARMUP) {
+        cpu0 = cpuByProcess();
+        statements?.record(true);
+      }
       const m: Marks = { post: now(), arrivals: new Map() };
       const completed = new Promise<void>((done) => (current = { thread, m, done }));
       const res = await fetch(`${stack.url}/api/sessions/${thread}/messages`, {
@@ -130,7 +196,7 @@ async function main(): Promise<void> {
       }
     }
     const cpu1 = cpuByProcess();
-    if (process.env.PGLOG) fs.appendFileSync(process.env.PGLOG, 'MARK-END\n');
+    statements?.record(false);
 
     const hops = new Map<string, number[]>();
     const add = (k: string, v: number) => hops.set(k, [...(hops.get(k) ?? []), v]);
@@ -173,6 +239,7 @@ async function main(): Promise<void> {
           .sort((a, b) => a[0].localeCompare(b[0])),
       ]),
     );
+    statements?.report(TURNS);
   } finally {
     socket.close();
     await db.end();
@@ -182,6 +249,7 @@ async function main(): Promise<void> {
     await a.connect();
     await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     await a.end();
+    if (statements) await StatementLog.restore(admin);
     await server?.stop();
   }
 }
