@@ -99,8 +99,10 @@ export class JobRunner {
   };
 
   async #claimLoop(): Promise<void> {
-    const types = Object.keys(this.o.handlers);
     try {
+      if (this.o.concurrency - this.#running.size <= 0) return;
+      const waiting = await this.o.lifecycle.waitingTypes();
+      const types = Object.keys(this.o.handlers).filter((t) => waiting.has(t));
       let idle = 0;
       // Round-robin over the job types so one busy type cannot starve the others.
       while (this.#active && idle < types.length) {

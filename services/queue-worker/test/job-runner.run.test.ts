@@ -146,6 +146,26 @@ afterAll(async () => {
 });
 
 describe('the job queue and its runner', () => {
+  it('claims only the types with a waiting job: a wake with nothing to do claims nothing', async () => {
+    runner = startRunner('w-idle');
+    const lifecycle = (runner as unknown as { o: { lifecycle: JobLifecycle } }).o.lifecycle;
+    const claimed: string[] = [];
+    const claim = lifecycle.claim.bind(lifecycle);
+    lifecycle.claim = (t, limit) => {
+      claimed.push(t);
+      return claim(t, limit);
+    };
+    await runner.start();
+    for (let i = 0; i < 5; i++) {
+      runner.wake();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(claimed).toEqual([]);
+    const { job } = await enqueue('echo', { n: 1 });
+    await settled(job.id, 'completed');
+    expect(new Set(claimed)).toEqual(new Set(['echo']));
+  });
+
   it('dedupes a burst of 50 identical triggers into one job', async () => {
     const results = await Promise.all(
       Array.from({ length: 50 }, () => enqueue('echo', { key: 'burst' }, { dedupeKey: 'burst-1' })),

@@ -7,6 +7,7 @@ import {
   runningElsewhere,
   settleJob,
   setStatus,
+  waitingTypes,
   type JobRow,
 } from '../sql/jobs';
 import { bossDb } from './boss';
@@ -45,6 +46,15 @@ export class JobLifecycle {
     private readonly workerId: string,
     private readonly source = 'queue-worker',
   ) {}
+
+  /**
+   * The job types worth a claim: those with a waiting job. One cheap query instead of a claim
+   * transaction per type on every wake (the safety poll wakes every second).
+   */
+  async waitingTypes(): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ type: string }>(waitingTypes());
+    return new Set(rows.map((r) => r.type));
+  }
 
   /** Fetches up to `limit` jobs of `type` and marks them running for this worker. */
   async claim(type: string, limit: number): Promise<JobRow[]> {

@@ -118,6 +118,13 @@ export function listJobs(f: JobListFilter) {
   };
 }
 
+/** Types with a job waiting to run (queued, or retrying once its delay is over). */
+export const waitingTypes = () => ({
+  name: 'cm_waiting_job_types',
+  text: `SELECT DISTINCT type FROM jobs WHERE status IN ('queued', 'retrying')`,
+  values: [],
+});
+
 /** Marks fetched jobs running for this worker; only rows still waiting (a cancel may have won). */
 export const markRunning = (ids: string[], workerId: string) => ({
   text: `UPDATE jobs SET status = 'running', attempts = attempts + 1, worker_id = $2,
