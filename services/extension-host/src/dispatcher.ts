@@ -56,6 +56,7 @@ export class Dispatcher {
     private readonly log: Logger,
     pollMs = 1000,
     settleMs = SETTLE_MS,
+    private readonly lazyPersistMs = LAZY_PERSIST_MS,
   ) {
     this.#wakes = new WokenLoop({
       notifier,
@@ -149,21 +150,28 @@ export class Dispatcher {
       const moved = new Set<string>();
       for (const event of events) {
         if (!this.#wakes.active || this.#pending) break;
-        const handled: string[] = [];
+        const acted: string[] = [];
         for (const ext of set) {
           const name = ext.manifest.name;
           if ((this.#cursors.get(name) ?? 0) >= event.seq) continue;
+          let didAct = false;
           if (wants(ext, event)) {
             for (const h of ext.handlers)
-              if (matchesEvent(h.event, event.type)) await this.#invoke(ext, h, event);
-            handled.push(name);
-          } else moved.add(name);
+              if (matchesEvent(h.event, event.type)) didAct = (await this.#invoke(ext, h, event)) || didAct;
+          }
+          if (didAct) acted.push(name);
+          else moved.add(name);
           this.#cursors.set(name, event.seq);
         }
-        // Written once the event's handlers have all run: a crash before that runs them again.
-        if (handled.length > 0) {
-          await this.#persist(handled);
-          for (const name of handled) this.#unwritten.delete(name);
+        // Written once the event's handlers have all run: a crash before that runs them again. A
+        // cursor that moved over events whose handlers only looked (no action, no failure) is
+        // written later, like one that moved over events nobody handles.
+        if (acted.length > 0) {
+          await this.#persist(acted);
+          for (const name of acted) {
+            this.#unwritten.delete(name);
+            moved.delete(name);
+          }
         }
       }
       // Nothing after `lastSeq` was read: every extension may move there.
@@ -184,7 +192,7 @@ export class Dispatcher {
   #persistLater(names: Set<string>): void {
     for (const n of names) this.#unwritten.add(n);
     if (this.#unwritten.size === 0 || this.#persistTimer) return;
-    this.#persistTimer = setTimeout(() => void this.#writeMoved(), LAZY_PERSIST_MS);
+    this.#persistTimer = setTimeout(() => void this.#writeMoved(), this.lazyPersistMs);
     this.#persistTimer.unref();
   }
 
@@ -208,11 +216,15 @@ export class Dispatcher {
     );
   }
 
+  /**
+   * Runs one handler; true when it acted: called an action that changes something, failed or timed
+   * out (a failure is recorded as an event).
+   */
   async #invoke(
     ext: ActiveExtension,
     h: ActiveExtension['handlers'][number],
     event: EventEnvelope,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const name = ext.manifest.name;
     const key = `${h.event}#${h.index}`;
     const controller = new AbortController();
@@ -225,6 +237,8 @@ export class Dispatcher {
         resolve('timeout');
       }, ext.timeoutMs);
     });
+    let acted = false;
+    const actions = observed(ext.actions, () => (acted = true));
     let outcome: 'ok' | 'error' | 'timeout' = 'ok';
     let error: { code: string; message: string } | null = null;
     const span = eventSpan(
@@ -237,7 +251,7 @@ export class Dispatcher {
         Promise.resolve().then(() =>
           h.handle(event, {
             extension: { name, version: ext.manifest.version },
-            actions: ext.actions,
+            actions,
             log,
             signal: controller.signal,
           }),
@@ -259,7 +273,7 @@ export class Dispatcher {
       span.end(error ?? undefined);
     }
     ext.stats.record(key, performance.now() - started, outcome);
-    if (!error) return;
+    if (!error) return acted;
     log.warn({ error }, 'extension handler failed');
     ext.stats.error({
       kind: outcome === 'timeout' ? 'timeout' : 'error',
@@ -278,7 +292,25 @@ export class Dispatcher {
         },
       ])
       .catch((e: Error) => log.error({ err: e.message }, 'could not record the handler failure'));
+    return true;
   }
+}
+
+/** Actions that only read. */
+const READS: ReadonlySet<PropertyKey> = new Set(['readSetting']);
+
+/** The extension's actions, calling `onAct` when a handler calls one that is not a read. */
+function observed(actions: Actions, onAct: () => void): Actions {
+  return new Proxy(actions, {
+    get(target, prop) {
+      const v: unknown = Reflect.get(target, prop, target);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if (!READS.has(prop)) onAct();
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }
 
 /**
