@@ -87,8 +87,9 @@ export class InboxProjector {
    * which is never ahead of a cause not yet applied, so nothing is skipped or applied twice.
    */
   async #batch(): Promise<number> {
+    const from = this.#seen;
     const peek = await new EventLog(this.pool)
-      .read(this.#seen, { limit: BATCH, filter: CAUSES })
+      .read(from, { limit: BATCH, filter: CAUSES })
       .catch((e: unknown) => {
         if (e instanceof CursorExpiredError) return null;
         throw e;
@@ -105,7 +106,13 @@ export class InboxProjector {
       const cursor = Number(rows[0]?.seq ?? 0);
       let read;
       try {
-        read = await new EventLog(tx).read(cursor, { limit: BATCH, filter: CAUSES });
+        // Between the durable cursor and `from` lie only events without a cause, so when the
+        // cursor is not past `from` (another host may have moved it) the peek is what a read from
+        // the cursor would return.
+        read =
+          peek && cursor <= from
+            ? peek
+            : await new EventLog(tx).read(cursor, { limit: BATCH, filter: CAUSES });
       } catch (e) {
         if (!(e instanceof CursorExpiredError)) throw e;
         // Only deltas are compacted, and they never change the inbox: skip to the retained log.
