@@ -284,7 +284,7 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
     flag: 'otlp-endpoint',
     env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
     description:
-      'OTLP/HTTP endpoint for traces. Unset: spans are created (ids flow through rows) but not exported.',
+      'OTLP/HTTP endpoint for traces. Unset: spans are not recorded; their ids still flow through rows and logs.',
   },
   {
     key: 'instanceId',

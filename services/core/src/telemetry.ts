@@ -11,7 +11,12 @@ import {
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  BatchSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
@@ -31,20 +36,27 @@ export interface Telemetry {
 }
 
 /**
- * Starts tracing for one service. Without an endpoint, spans are still created so that trace ids
- * travel through command and event rows and show in logs; they are simply not exported.
+ * The tracer provider of one service. Without an exporter (no endpoint) spans are not recorded:
+ * each still gets its ids, so trace ids travel through command and event rows and show in logs,
+ * but nothing keeps their names, attributes and timings, which nobody would ever see.
  */
-export function startTelemetry(opts: TelemetryOptions): Telemetry {
+export function createTracerProvider(opts: TelemetryOptions): NodeTracerProvider {
   const spanProcessors: SpanProcessor[] = [];
   if (opts.otlpEndpoint) {
     const url = opts.otlpEndpoint.replace(/\/$/, '') + '/v1/traces';
     spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url })));
   }
   if (opts.exporter) spanProcessors.push(new BatchSpanProcessor(opts.exporter, { scheduledDelayMillis: 50 }));
-  const provider = new NodeTracerProvider({
+  return new NodeTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: opts.serviceName }),
     spanProcessors,
+    ...(spanProcessors.length === 0 ? { sampler: new AlwaysOffSampler() } : {}),
   });
+}
+
+/** Starts tracing for one service (see `createTracerProvider`). */
+export function startTelemetry(opts: TelemetryOptions): Telemetry {
+  const provider = createTracerProvider(opts);
   provider.register({ propagator: new W3CTraceContextPropagator() });
   return {
     tracer: trace.getTracer(opts.serviceName),
