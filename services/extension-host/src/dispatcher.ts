@@ -3,7 +3,6 @@ import {
   EVENTS_CHANNEL,
   eventSpan,
   noticeSkips,
-  parseEventNotice,
   type Actions,
   type EventEnvelope,
   type EventFilter,
@@ -13,7 +12,7 @@ import {
   type Pool,
 } from '@codex-manager/core';
 import type { LoadedExtension } from './loader';
-import { SETTLE_MS, WokenLoop, announcesRequest } from './woken-loop';
+import { SETTLE_MS, WokenLoop, announcesRequest, noticeHead } from './woken-loop';
 import { matchesEvent } from './manifest';
 import type { ExtensionStats } from './stats';
 
@@ -105,7 +104,7 @@ export class Dispatcher {
    * without a read (written later, like any move over unhandled events).
    */
   #absorb(payload: string): boolean {
-    const notice = parseEventNotice(payload, false);
+    const notice = noticeHead(payload);
     const set = this.#set;
     if (!notice || this.#pending || set.length === 0) return false;
     const position = Math.min(...set.map((e) => this.#cursors.get(e.manifest.name) ?? 0));

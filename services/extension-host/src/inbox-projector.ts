@@ -1,4 +1,4 @@
-import { SETTLE_MS, WokenLoop, announcesRequest } from './woken-loop';
+import { SETTLE_MS, WokenLoop, announcesRequest, noticeHead } from './woken-loop';
 import {
   CursorExpiredError,
   EVENTS_CHANNEL,
@@ -7,7 +7,6 @@ import {
   addUnservedToolCalls,
   applyInboxCause,
   noticeSkips,
-  parseEventNotice,
   withTransaction,
   type Logger,
   type Notifier,
@@ -132,7 +131,7 @@ export class InboxProjector {
 
   /** A NOTIFY whose range follows `#seen` and holds no cause moves it without a read. */
   #absorb(payload: string): boolean {
-    const notice = parseEventNotice(payload, false);
+    const notice = noticeHead(payload);
     if (!notice || !noticeSkips(notice, this.#seen, CAUSES.typePrefixes)) return false;
     if (notice.last > this.#seen) {
       this.#seen = notice.last;

@@ -1,4 +1,4 @@
-import { parseEventNotice, type Notifier } from '@codex-manager/core';
+import { parseEventNotice, type EventNotice, type Notifier } from '@codex-manager/core';
 
 /**
  * How long the extension-host's loops let a burst of appends settle before reading (see
@@ -6,12 +6,23 @@ import { parseEventNotice, type Notifier } from '@codex-manager/core';
  */
 export const SETTLE_MS = 100;
 
+let lastNotice: { payload: string; notice: EventNotice | null } | null = null;
+
+/**
+ * The head (range and types) of an event-log NOTIFY, parsed once however many loops look at it:
+ * every loop of this process is handed the same payload, and each asks twice (urgent, absorb).
+ */
+export function noticeHead(payload: string): EventNotice | null {
+  if (lastNotice?.payload !== payload) lastNotice = { payload, notice: parseEventNotice(payload, false) };
+  return lastNotice.notice;
+}
+
 /**
  * An event-log NOTIFY that must not wait: it announces a server request (an approval, a question, a
  * tool call) that an extension may be the one to answer, or types it cannot tell.
  */
 export function announcesRequest(payload: string): boolean {
-  const types = parseEventNotice(payload, false)?.types;
+  const types = noticeHead(payload)?.types;
   return !types || types.some((t) => t.startsWith('request.'));
 }
 

@@ -1,6 +1,6 @@
 import { Notifier } from '../../core/src';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db';
-import { WokenLoop, announcesRequest } from '../src/woken-loop';
+import { WokenLoop, announcesRequest, noticeHead } from '../src/woken-loop';
 
 // The settle window of a background loop: wakes during it join one run; a server request does not
 // wait; stop does not wait it out. Real NOTIFYs through a real LISTEN connection.
@@ -100,4 +100,15 @@ test('stop ends a waiting window without running', async () => {
   await wakes.stop();
   expect(Date.now() - t0).toBeLessThan(30_000);
   expect(runs).toHaveLength(0);
+});
+
+describe('noticeHead', () => {
+  it('parses a payload once for every loop that looks at it, and a new payload anew', () => {
+    const a = noticeHead('12 10 runtime.turn.started,request.created');
+    expect(a).toMatchObject({ first: 10, last: 12, types: ['runtime.turn.started', 'request.created'] });
+    expect(noticeHead('12 10 runtime.turn.started,request.created')).toBe(a);
+    expect(announcesRequest('12 10 runtime.turn.started,request.created')).toBe(true);
+    expect(noticeHead('13 13 runtime.turn.completed')).toMatchObject({ first: 13, last: 13 });
+    expect(announcesRequest('13 13 runtime.turn.completed')).toBe(false);
+  });
 });
