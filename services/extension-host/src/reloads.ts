@@ -6,6 +6,7 @@ import {
   type Pool,
 } from '@codex-manager/core';
 import type { ExtensionHost } from './host';
+import { WokenLoop } from './woken-loop';
 
 interface ReloadRow {
   id: string;
@@ -16,20 +17,28 @@ interface ReloadRow {
 /**
  * Runs reload requests (rows of `extension_reloads`, the audit trail) one at a time: claims the
  * pending one, swaps the set (or keeps the old one on failure), records the outcome and an
- * `extension.reload.*` event. Woken by NOTIFY cm_extension_reload, with a slow poll as backstop.
+ * `extension.reload.*` event. Woken by NOTIFY cm_extension_reload, with a poll as backstop.
  */
 export class ReloadWorker {
-  #busy = false;
-  #again = false;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #loop: WokenLoop;
 
   constructor(
     private readonly pool: Pool,
-    private readonly notifier: Notifier,
+    notifier: Notifier,
     private readonly events: EventLog,
     private readonly host: ExtensionHost,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#loop = new WokenLoop({
+      notifier,
+      channel: EXTENSION_RELOAD_CHANNEL,
+      pollMs: 1000,
+      work: async () => {
+        while (this.#loop.active && (await this.#next()));
+      },
+      onError: (e) => this.log.error({ err: e.message }, 'reload failed unexpectedly'),
+    });
+  }
 
   async start(): Promise<void> {
     // A reload left running by a host that died can never finish.
@@ -38,38 +47,16 @@ export class ReloadWorker {
          error = jsonb_build_object('code', 'host_restarted', 'message', 'the extension host stopped during the reload')
        WHERE status = 'running'`,
     );
-    this.notifier.on(EXTENSION_RELOAD_CHANNEL, this.wake);
-    this.notifier.on('reconnect', this.wake);
-    await this.notifier.listen(EXTENSION_RELOAD_CHANNEL);
-    this.#timer = setInterval(this.wake, 1000);
-    this.#timer.unref();
-    this.wake();
+    await this.#loop.start();
   }
 
-  stop(): void {
-    this.notifier.off(EXTENSION_RELOAD_CHANNEL, this.wake);
-    this.notifier.off('reconnect', this.wake);
-    if (this.#timer) clearInterval(this.#timer);
+  /** Stops waking and waits for a reload in progress. */
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
-  wake = (): void => {
-    if (this.#busy) {
-      this.#again = true;
-      return;
-    }
-    this.#busy = true;
-    void this.#next()
-      .catch((e: Error) => this.log.error({ err: e.message }, 'reload failed unexpectedly'))
-      .finally(() => {
-        this.#busy = false;
-        if (this.#again) {
-          this.#again = false;
-          this.wake();
-        }
-      });
-  };
-
-  async #next(): Promise<void> {
+  /** Runs the oldest pending reload; false when there was none. */
+  async #next(): Promise<boolean> {
     const { rows } = await this.pool.query<ReloadRow>(
       `UPDATE extension_reloads SET status = 'running', started_at = now()
        WHERE id = (SELECT id FROM extension_reloads WHERE status = 'pending' ORDER BY created_at LIMIT 1
@@ -77,7 +64,7 @@ export class ReloadWorker {
        RETURNING id, requested_by, source`,
     );
     const r = rows[0];
-    if (!r) return;
+    if (!r) return false;
     let ok = false;
     let result: Record<string, unknown> | null = null;
     let error: Record<string, unknown> | null = null;
@@ -112,5 +99,6 @@ export class ReloadWorker {
       },
     ]);
     this.log.info({ reloadId: r.id, ok }, ok ? 'extensions reloaded' : 'reload failed; previous set kept');
+    return true;
   }
 }
