@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadDocument, operationsOf } from '../../src/api/openapi';
 import { toolInputBody } from '../../src/chat/questions';
-import { age, describeInboxEvent, renderInbox, type InboxItem } from '../../src/inbox/view';
+import { INBOX_KINDS, age, describeInboxEvent, renderInbox, type InboxItem } from '../../src/inbox/view';
 import { createStyle } from '../../src/output/style';
 import { rateLimitLines, renderUsage } from '../../src/output/usage-view';
 import { runInProcess } from '../helpers/run';
@@ -202,6 +202,22 @@ describe('cmgr inbox', () => {
 });
 
 describe('inbox and usage views', () => {
+  it('know every inbox kind of the API document (docs/openapi.json), in its order', () => {
+    const doc = loadDocument() as unknown as {
+      paths: Record<string, { get: { responses: Record<string, unknown> } }>;
+    };
+    const schema = (
+      doc.paths['/api/inbox']!.get.responses['200'] as {
+        content: {
+          'application/json': {
+            schema: { properties: { items: { items: { properties: { kind: { enum: string[] } } } } } };
+          };
+        };
+      }
+    ).content['application/json'].schema;
+    expect([...INBOX_KINDS]).toEqual(schema.properties.items.items.properties.kind.enum);
+  });
+
   it('shows ages in the unit that reads best', () => {
     expect(age('2026-05-04T11:59:30Z', now)).toBe('30 s');
     expect(age('2026-05-04T11:55:00Z', now)).toBe('5 min');

@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createPinia, setActivePinia } from 'pinia';
 import type { InboxItem, StreamEvent } from '../api/types';
 import { flush, fakeWorld, type FakeWorld } from '../../test/fakes';
 import { inboxItem, page } from '../../test/inbox-fixtures';
 import { useConnectionStore } from './connection.store';
-import { useInboxStore } from './inbox.store';
+import { INBOX_KINDS, useInboxStore } from './inbox.store';
 
 let world: FakeWorld;
 let seq = 100;
@@ -38,6 +40,13 @@ function live() {
 }
 
 describe('the inbox store', () => {
+  it('knows every inbox kind of the API document (docs/openapi.json), in its order', () => {
+    const doc = JSON.parse(readFileSync(path.resolve(__dirname, '../../../docs/openapi.json'), 'utf8'));
+    const kinds = doc.paths['/api/inbox'].get.responses['200'].content['application/json'].schema.properties
+      .items.items.properties.kind.enum as string[];
+    expect(INBOX_KINDS).toEqual(kinds);
+  });
+
   it('reads the first page and the counts, newest first', async () => {
     const a = inboxItem({ id: 'request:a', seq: 5 });
     const b = inboxItem({
