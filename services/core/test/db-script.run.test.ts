@@ -53,6 +53,7 @@ describe('inline and runScript', () => {
       `SELECT '$1', E'\\'$1', "$1", $q$ $1 $q$, $$ $2 $$ -- $1
       /* $2 */, 'a', 'b'`,
     );
+    expect(inline({ text: 'SELECT a$1, $1', values: ['x'] })).toBe(`SELECT a$1, 'x'`);
     expect(() => inline({ text: 'SELECT $3', values: [1] })).toThrow(/no value for \$3/);
     expect(literal(undefined)).toBe('NULL');
     expect(() => literal(Buffer.from('x'))).toThrow(TypeError);

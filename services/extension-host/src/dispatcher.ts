@@ -24,8 +24,9 @@ export interface ActiveExtension extends LoadedExtension {
 
 const BATCH = 200;
 /**
- * How long a cursor that only moved over events nobody handles may wait before it is written. After
- * a crash those events are read again and, wanted by nobody, skipped again: nothing runs twice.
+ * How long a cursor that only moved over events nobody handles, or whose handlers only looked (no
+ * action), may wait before it is written. After a crash those events are read again: skipped again,
+ * or handed to handlers that again only look.
  */
 const LAZY_PERSIST_MS = 500;
 

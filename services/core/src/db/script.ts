@@ -66,7 +66,8 @@ export function inline(statement: Statement): string {
     } else if (c === '"') next = copyUntil('"', i + 1);
     else if (c === '-' && text[i + 1] === '-') next = copyUntil('\n', i + 2);
     else if (c === '/' && text[i + 1] === '*') next = copyUntil('*/', i + 2);
-    else if (c === '$') {
+    // `$` inside an identifier (`a$1`) is part of it, neither a parameter nor a dollar quote
+    else if (c === '$' && !/\w/.test(text[i - 1] ?? '')) {
       const param = /^\$(\d+)/.exec(text.slice(i));
       const tag = param ? null : /^\$[A-Za-z_]*\$/.exec(text.slice(i));
       if (param) {
