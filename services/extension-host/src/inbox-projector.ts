@@ -6,6 +6,7 @@ import {
   INBOX_CAUSE_TYPES,
   addUnservedToolCalls,
   applyInboxCause,
+  mayChangeInbox,
   noticeSkips,
   withTransaction,
   type Logger,
@@ -80,9 +81,9 @@ export class InboxProjector {
   }
 
   /**
-   * One batch after the cursor; returns how many events it read. Most batches hold no cause (deltas,
-   * item events): they are read without a transaction and only move `#seen`, written to the durable
-   * cursor later. A batch with a cause is applied in a transaction from the locked durable cursor,
+   * One batch after the cursor; returns how many events it read. Most batches hold nothing that
+   * could change the inbox (item events, turns that went well: `mayChangeInbox`): they are read
+   * without a transaction and only move `#seen`, written to the durable cursor later. A batch with a cause is applied in a transaction from the locked durable cursor,
    * which is never ahead of a cause not yet applied, so nothing is skipped or applied twice.
    */
   async #batch(): Promise<number> {
@@ -93,7 +94,7 @@ export class InboxProjector {
         if (e instanceof CursorExpiredError) return null;
         throw e;
       });
-    if (peek && !peek.events.some((e) => INBOX_CAUSE_TYPES.has(e.type))) {
+    if (peek && !peek.events.some((e) => mayChangeInbox(e, this.opts))) {
       if (peek.lastSeq > this.#seen) {
         this.#seen = peek.lastSeq;
         this.#writeCursorLater();
@@ -105,7 +106,7 @@ export class InboxProjector {
       const cursor = Number(rows[0]?.seq ?? 0);
       let read;
       try {
-        // Between the durable cursor and `from` lie only events without a cause, so when the
+        // Between the durable cursor and `from` lie only events that change nothing, so when the
         // cursor is not past `from` (another host may have moved it) the peek is what a read from
         // the cursor would return.
         read =
@@ -146,7 +147,7 @@ export class InboxProjector {
     this.#cursorTimer.unref();
   }
 
-  /** Moves the durable cursor up to `#seen`: only events without a cause lie between the two. */
+  /** Moves the durable cursor up to `#seen`: only events that change nothing lie between the two. */
   async #writeCursor(): Promise<void> {
     if (this.#cursorTimer) clearTimeout(this.#cursorTimer);
     this.#cursorTimer = null;

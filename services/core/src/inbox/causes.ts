@@ -199,14 +199,33 @@ async function fileChanges(db: Queryable, sessionId: string, itemId: string | nu
   return Array.isArray(changes) ? (changes as { path: string; kind: unknown; diff: string }[]) : [];
 }
 
+interface CompletedTurn {
+  id?: string;
+  status?: string;
+  error?: { message?: string } | null;
+  durationMs?: number | null;
+}
+
+const completedTurn = (e: EventEnvelope): CompletedTurn =>
+  ((e.data.params as Record<string, unknown> | undefined)?.turn ?? {}) as CompletedTurn;
+
+/** A finished turn that needs a person: it failed, or ran longer than `longTurnMs`. */
+const needsAttention = (turn: CompletedTurn, opts: Pick<InboxCauseOptions, 'longTurnMs'>): boolean =>
+  turn.status === 'failed' || (turn.status === 'completed' && (turn.durationMs ?? 0) > opts.longTurnMs);
+
+/**
+ * Whether applying the event could change the inbox, judged from the event alone: every cause type
+ * may, except the end of a turn that went well (most turns), which the projector then passes by
+ * without a transaction.
+ */
+export function mayChangeInbox(e: EventEnvelope, opts: Pick<InboxCauseOptions, 'longTurnMs'>): boolean {
+  if (!INBOX_CAUSE_TYPES.has(e.type)) return false;
+  return e.type !== 'runtime.turn.completed' || needsAttention(completedTurn(e), opts);
+}
+
 async function turnCompleted(db: Queryable, e: EventEnvelope, opts: InboxCauseOptions) {
-  const turn = ((e.data.params as Record<string, unknown> | undefined)?.turn ?? {}) as {
-    id?: string;
-    status?: string;
-    error?: { message?: string } | null;
-    durationMs?: number | null;
-  };
-  if (!e.threadId || !turn.id) return;
+  const turn = completedTurn(e);
+  if (!e.threadId || !turn.id || !needsAttention(turn, opts)) return;
   // Worker sessions belong to jobs: their failures reach the inbox as failed jobs.
   const { rows } = await db.query<{ system_owned: boolean }>(
     'SELECT system_owned FROM sessions WHERE id = $1',
@@ -234,7 +253,7 @@ async function turnCompleted(db: Queryable, e: EventEnvelope, opts: InboxCauseOp
       },
       opts.source,
     );
-  } else if (turn.status === 'completed' && (turn.durationMs ?? 0) > opts.longTurnMs) {
+  } else {
     const durationMs = turn.durationMs!;
     await addInboxItem(
       db,
