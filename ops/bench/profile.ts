@@ -109,12 +109,10 @@ class StatementLog {
     return new StatementLog();
   }
 
-  static async restore(admin: string): Promise<void> {
-    const a = new pg.Client({ connectionString: admin });
-    await a.connect();
-    await a.query('ALTER SYSTEM RESET log_line_prefix');
-    await a.query('SELECT pg_reload_conf()');
-    await a.end();
+  /** Resets the server's log line prefix, on an admin connection of the caller's. */
+  static async restore(admin: pg.Client): Promise<void> {
+    await admin.query('ALTER SYSTEM RESET log_line_prefix');
+    await admin.query('SELECT pg_reload_conf()');
   }
 
   record(on: boolean): void {
@@ -248,8 +246,8 @@ async function main(): Promise<void> {
     const a = new pg.Client({ connectionString: admin });
     await a.connect();
     await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    if (statements) await StatementLog.restore(a);
     await a.end();
-    if (statements) await StatementLog.restore(admin);
     await server?.stop();
   }
 }

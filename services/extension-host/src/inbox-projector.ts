@@ -83,8 +83,9 @@ export class InboxProjector {
   /**
    * One batch after the cursor; returns how many events it read. Most batches hold nothing that
    * could change the inbox (item events, turns that went well: `mayChangeInbox`): they are read
-   * without a transaction and only move `#seen`, written to the durable cursor later. A batch with a cause is applied in a transaction from the locked durable cursor,
-   * which is never ahead of a cause not yet applied, so nothing is skipped or applied twice.
+   * without a transaction and only move `#seen`, written to the durable cursor later. A batch with
+   * a cause is applied in a transaction from the locked durable cursor, which is never ahead of a
+   * cause not yet applied, so nothing is skipped or applied twice.
    */
   async #batch(): Promise<number> {
     const from = this.#seen;

@@ -8,6 +8,7 @@ import {
   type EventEnvelope,
 } from '../../core/src';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/db';
+import { until } from '../../../test/helpers/poll';
 import { Dispatcher, type ActiveExtension } from '../src/dispatcher';
 import { manifestSchema } from '../src/manifest';
 import { ExtensionStats } from '../src/stats';
@@ -27,16 +28,6 @@ const durable = async () =>
     (await db.pool.query<{ seq: string }>(`SELECT seq FROM extension_cursors WHERE name = 'watcher'`)).rows[0]
       ?.seq ?? -1,
   );
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const emit = async (type: string) =>
   (await new EventLog(db.pool).append([{ type, threadId: SESSION, source: 'test', data: {} }]))!.last;
@@ -110,16 +101,16 @@ describe('extension cursors', () => {
   it('are written at once after an action, lazily after handlers that only looked, and on stop', async () => {
     const start = await durable();
     const look = await emit('test.look');
-    await until('the look handler', async () => seen.some((e) => e.seq === look));
+    await until('the look handler', async () => seen.some((e) => e.seq === look), 20_000);
     await new Promise((r) => setTimeout(r, 300)); // what the loop writes after an event is written by now
     expect(await durable()).toBe(start);
 
     const act = await emit('test.act');
-    await until('the cursor after the action', async () => (await durable()) === act);
+    await until('the cursor after the action', async () => (await durable()) === act, 20_000);
     expect(seen.map((e) => e.type)).toEqual(['test.look', 'test.act']);
 
     const look2 = await emit('test.look');
-    await until('the second look', async () => seen.some((e) => e.seq === look2));
+    await until('the second look', async () => seen.some((e) => e.seq === look2), 20_000);
     await new Promise((r) => setTimeout(r, 300));
     expect(await durable()).toBe(act);
     await dispatcher.stop();

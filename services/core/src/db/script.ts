@@ -13,8 +13,7 @@ function arrayLiteral(values: unknown[]): string {
   const element = (v: unknown): string => {
     if (v === null || v === undefined) return 'NULL';
     if (Array.isArray(v)) return arrayLiteral(v);
-    const s = typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : textOf(v);
-    return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    return `"${textOf(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
   };
   return `{${values.map(element).join(',')}}`;
 }

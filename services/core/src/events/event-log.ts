@@ -89,7 +89,7 @@ export class EventLog {
       ...writes,
     ]);
     const row = rows?.[0];
-    return row ? { first: Number(row.first), last: Number(row.last) } : null;
+    return row ? { first: row.first, last: row.last } : null;
   }
 
   /**
@@ -128,6 +128,9 @@ export class EventLog {
   }
 }
 
+/** The event log's append lock (`lockEventLog`), as the first statement of a script (`runScript`). */
+export const LOCK_EVENT_LOG: Statement = { text: 'SELECT seq FROM event_head FOR UPDATE' };
+
 /**
  * Takes the event log's append lock at the start of a transaction that will both update read
  * models and append events. The runtime-bridge's appender locks the log first and then the read
@@ -136,6 +139,3 @@ export class EventLog {
 export async function lockEventLog(db: Queryable): Promise<void> {
   await db.query(LOCK_EVENT_LOG.text);
 }
-
-/** `lockEventLog` as the first statement of a script (`runScript`). */
-export const LOCK_EVENT_LOG: Statement = { text: 'SELECT seq FROM event_head FOR UPDATE' };
