@@ -64,8 +64,10 @@ const HANDLERS: Record<string, JobHandler> = {
   ping: async () => ({ pong: true }),
 };
 
-function startRunner(workerId: string, concurrency = 4): JobRunner {
-  const lifecycle = new JobLifecycle(db.pool, queue.boss!, new EventLog(db.pool), workerId);
+const lifecycleOf = (workerId: string) =>
+  new JobLifecycle(db.pool, queue.boss!, new EventLog(db.pool), workerId);
+
+function startRunner(workerId: string, concurrency = 4, lifecycle = lifecycleOf(workerId)): JobRunner {
   const counted = Object.fromEntries(
     Object.entries(HANDLERS).map(([k, h]) => [
       k,
@@ -149,8 +151,8 @@ afterAll(async () => {
 
 describe('the job queue and its runner', () => {
   it('claims only the types with a waiting job: a wake with nothing to do claims nothing', async () => {
-    runner = startRunner('w-idle');
-    const lifecycle = (runner as unknown as { o: { lifecycle: JobLifecycle } }).o.lifecycle;
+    const lifecycle = lifecycleOf('w-idle');
+    runner = startRunner('w-idle', 4, lifecycle);
     const claimed: string[] = [];
     const claim = lifecycle.claim.bind(lifecycle);
     lifecycle.claim = (t, limit) => {
@@ -288,12 +290,12 @@ describe('the job queue and its runner', () => {
   });
 
   it('takes over the job of a worker that died mid-job and finishes it', async () => {
-    const dead = new JobLifecycle(db.pool, queue.boss!, new EventLog(db.pool), 'w-dead');
+    const dead = lifecycleOf('w-dead');
     const { job } = await enqueue('echo', { n: 7 });
     const [claimed] = await dead.claim('echo', 1);
     expect(claimed?.id).toBe(job.id);
     // w-dead never writes a heartbeat: it counts as gone.
-    const lifecycle = new JobLifecycle(db.pool, queue.boss!, new EventLog(db.pool), 'w-alive');
+    const lifecycle = lifecycleOf('w-alive');
     const turns = { interrupt: async () => undefined } as unknown as WorkerTurns;
     const recovery = new Recovery(lifecycle, turns, 10_000, log);
     expect(await recovery.sweep()).toBe(1);
